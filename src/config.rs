@@ -1,0 +1,204 @@
+//! The `tripline.toml` configuration file.
+//!
+//! Parsing is strict (unknown keys are errors, with the file and line), so a
+//! typo in a security policy never silently turns a check off. This module
+//! only reads and checks the file; compiling its globs and regexes into
+//! matchers is the job of the modules that use them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The default file name looked for at the scan root.
+pub const DEFAULT_FILE: &str = "tripline.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub scan: ScanConfig,
+    #[serde(default)]
+    pub rules: RulesConfig,
+    /// Global allowlist: applies to every secret rule.
+    #[serde(default)]
+    pub allowlist: Allowlist,
+    #[serde(default)]
+    pub deps: DepsConfig,
+    /// Where the config was read from; rule paths are relative to its folder.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Extra gitignore-style patterns of paths not to scan.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub max_file_size: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Rule ids to turn off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Extra rule files or folders, relative to the config file.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Per-rule allowlists, keyed by rule id.
+    #[serde(default)]
+    pub allow: BTreeMap<String, Allowlist>,
+}
+
+/// Findings to drop: by path glob, by a regex on the secret, or when the
+/// secret contains a stopword.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepsConfig {
+    /// Informational kinds that fail the run: unmaintained, unsound, notice, yanked.
+    #[serde(default)]
+    pub deny: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<AdvisoryIgnore>,
+    /// Advisory database path.
+    pub db: Option<PathBuf>,
+    /// Where `tripline db fetch` clones from.
+    pub db_url: Option<String>,
+    pub max_db_age: Option<u64>,
+    pub target_os: Option<String>,
+    pub target_arch: Option<String>,
+    /// Severity given to informational kinds (default low).
+    pub informational_severity: Option<crate::finding::Severity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryIgnore {
+    pub id: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD` (quoted or a bare TOML date); the ignore stops applying
+    /// after this day.
+    #[serde(default, deserialize_with = "date_text")]
+    pub until: Option<String>,
+}
+
+/// Accepts `until = "2027-03-01"` and `until = 2027-03-01` alike: users write
+/// both, and refusing either would be a pointless papercut.
+fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DateLike {
+        Date(toml::value::Datetime),
+        Text(String),
+    }
+    Ok(Some(match DateLike::deserialize(d)? {
+        DateLike::Date(dt) => dt.to_string(),
+        DateLike::Text(s) => s,
+    }))
+}
+
+impl Config {
+    /// Reads and checks a config file. Errors name the file and, for syntax
+    /// and type errors, the line.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut config = Config::parse(&text).map_err(|e| {
+            anyhow::anyhow!("invalid config file {}: {}", path.display(), e.trim_end())
+        })?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses config text; the error is the TOML parser's, which gives line,
+    /// column and the offending key.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The config to use for a scan of `root`: the explicit file when given
+    /// (an error if missing), else `root/tripline.toml` when present, else
+    /// the defaults.
+    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config> {
+        if let Some(p) = explicit {
+            return Config::load(p);
+        }
+        let default = root.join(DEFAULT_FILE);
+        if default.is_file() {
+            Config::load(&default)
+        } else {
+            Ok(Config::default())
+        }
+    }
+
+    /// Resolves a path written in the config relative to the config's folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        match self.source.as_deref().and_then(Path::parent) {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse(
+            r#"
+            [scan]
+            exclude = ["vendor/"]
+            [rules]
+            disable = ["generic-password"]
+            paths = ["my-rules.toml"]
+            [rules.allow.aws-access-key-id]
+            paths = ["docs/**"]
+            [allowlist]
+            stopwords = ["example"]
+            [deps]
+            deny = ["unmaintained"]
+            ignore = [
+              { id = "RUSTSEC-2023-0071", reason = "no untrusted input", until = "2027-03-01" },
+              { id = "RUSTSEC-2020-0001", until = 2026-01-31 },
+            ]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.rules.disable, vec!["generic-password"]);
+        assert_eq!(c.deps.ignore[0].id, "RUSTSEC-2023-0071");
+        assert_eq!(c.deps.ignore[0].until.as_deref(), Some("2027-03-01"));
+        assert_eq!(c.deps.ignore[1].until.as_deref(), Some("2026-01-31"));
+        assert_eq!(c.rules.allow["aws-access-key-id"].paths, vec!["docs/**"]);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let e = Config::parse("[rules]\ndisabel = [\"x\"]\n").unwrap_err();
+        assert!(e.contains("disabel"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error_with_its_line() {
+        let e = Config::parse("[scan]\n\nmax_file_size = \"big\"\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+    }
+}

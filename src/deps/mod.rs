@@ -1,0 +1,1 @@
+//! Dependency audit: every Cargo.lock against the RustSec advisory database.

@@ -1,0 +1,11 @@
+//! The `tripline` binary: parse arguments, run, map the outcome to an exit
+//! status. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = tripline::cli::Cli::parse();
+    tripline::scan::main(cli)
+}

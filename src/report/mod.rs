@@ -1,0 +1,1 @@
+//! Reports: text, JSON and SARIF renderings of a `ScanOutcome`.

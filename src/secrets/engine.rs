@@ -1,0 +1,1 @@
+//! The secrets engine: one keyword pass, then the candidate rules' regexes.

@@ -1,0 +1,1 @@
+//! Secret-detection rules: the TOML format, strict loading, the built-in catalog.
