@@ -240,7 +240,7 @@ impl fmt::Debug for SecretValue {
 }
 
 /// Facts about a dependency finding that secrets do not have.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct DependencyInfo {
     pub package: String,
     pub version: String,
