@@ -457,3 +457,26 @@ mod unix {
         std::fs::set_permissions(&locked_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+#[test]
+fn full_disk_is_a_clear_error_with_status_two() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    tripline()
+        .args(["secrets", "-o", "/dev/full"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/dev/full"));
+}
+
+#[test]
+fn unwritable_output_path_is_a_clear_error() {
+    tripline()
+        .args(["secrets", "-o", "/nonexistent/dir/out.json"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/dir/out.json"));
+}
