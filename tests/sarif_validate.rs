@@ -13,7 +13,7 @@ use std::process::Command;
 use tripline::cli::Format;
 use tripline::finding::{
     fingerprint, CommitInfo, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo,
-    ScanOutcome, SecretValue, Severity,
+    ScanError, ScanOutcome, SecretValue, Severity,
 };
 use tripline::report::{self, linehash::line_hashes, ReportOptions};
 
@@ -107,6 +107,17 @@ fn outcome_with_findings() -> ScanOutcome {
         root: ".".into(),
         findings: vec![current, dependency, history],
         rules,
+        errors: vec![
+            ScanError {
+                path: Some("secret dir/unreadable.env".into()),
+                message: "secret dir/unreadable.env: permission denied".into(),
+            },
+            ScanError {
+                path: None,
+                message: "advisory RUSTSEC-0000-0000.md: malformed front matter".into(),
+            },
+        ],
+        warnings: vec!["advisory database is 120 days old (--max-db-age 90)".into()],
         ..ScanOutcome::default()
     }
 }

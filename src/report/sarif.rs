@@ -31,9 +31,10 @@ use std::io::{self, Write};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location as SarifLocation, Message, MultiformatMessageString,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location as SarifLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
+    Tool, ToolComponent,
 };
 
 use super::ReportOptions;
@@ -135,6 +136,7 @@ fn build(outcome: &ScanOutcome, findings: &[&Finding], opts: &ReportOptions) -> 
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .column_kind(json!("utf16CodeUnits"))
+        .invocations(vec![invocation(outcome)])
         .build();
     run.automation_details = automation_id(opts.sarif_category.as_deref())
         .map(|id| RunAutomationDetails::builder().id(id).build());
@@ -144,6 +146,52 @@ fn build(outcome: &ScanOutcome, findings: &[&Finding], opts: &ReportOptions) -> 
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build()
+}
+
+/// The scan itself: it ran to the end (a file it could not read is a
+/// notification, not a failed run), with every scan error and warning as a
+/// notification, so that a reader of the SARIF file sees what was not
+/// scanned (an unreadable file, a stale advisory database).
+fn invocation(outcome: &ScanOutcome) -> Invocation {
+    let errors = outcome.errors.iter().map(|e| {
+        let mut n = Notification::builder()
+            .message(Message::builder().text(e.message.clone()).build())
+            .level(json!("error"))
+            .build();
+        // Only a path under the scan root can be a `%SRCROOT%` location.
+        n.locations = e.path.as_deref().filter(|p| is_relative(p)).map(|p| {
+            vec![SarifLocation::builder()
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(
+                            ArtifactLocation::builder()
+                                .uri(encode_path(p))
+                                .uri_base_id(SRCROOT)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()]
+        });
+        n
+    });
+    let warnings = outcome.warnings.iter().map(|w| {
+        Notification::builder()
+            .message(Message::builder().text(w.clone()).build())
+            .level(json!("warning"))
+            .build()
+    });
+    Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(errors.chain(warnings).collect::<Vec<_>>())
+        .build()
+}
+
+fn is_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.starts_with('\\')
+        && !path.get(1..3).is_some_and(|s| s == ":\\" || s == ":/")
 }
 
 /// `automationDetails.id` for a category: GitHub reads the part before the
@@ -509,7 +557,9 @@ fn truncate_chars(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{fingerprint, CommitInfo, DependencyInfo, Location, SecretValue};
+    use crate::finding::{
+        fingerprint, CommitInfo, DependencyInfo, Location, ScanError, SecretValue,
+    };
     use crate::report::linehash::line_hashes;
 
     /// Made up in the shape of a classic GitHub token; not a credential.
@@ -639,6 +689,17 @@ mod tests {
                 history,
             ],
             rules,
+            errors: vec![
+                ScanError {
+                    path: Some("private/keys.pem".into()),
+                    message: "private/keys.pem: permission denied".into(),
+                },
+                ScanError {
+                    path: Some("/etc/tripline.toml".into()),
+                    message: "/etc/tripline.toml: unreadable".into(),
+                },
+            ],
+            warnings: vec!["advisory database is 120 days old".into()],
             ..ScanOutcome::default()
         }
     }
@@ -814,6 +875,30 @@ mod tests {
         assert_eq!(old["properties"]["date"], "2024-05-01T10:00:00Z");
         assert_eq!(old["level"], "error");
 
+        // What could not be scanned, as notifications of one invocation.
+        let invocations = run["invocations"].as_array().unwrap();
+        assert_eq!(invocations.len(), 1);
+        assert_eq!(invocations[0]["executionSuccessful"], true);
+        let notes = invocations[0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap();
+        assert_eq!(notes.len(), 3);
+        assert_eq!(notes[0]["level"], "error");
+        assert_eq!(
+            notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "private/keys.pem"
+        );
+        assert_eq!(
+            notes[1]["message"]["text"],
+            "/etc/tripline.toml: unreadable"
+        );
+        assert!(notes[1].get("locations").is_none());
+        assert_eq!(notes[2]["level"], "warning");
+        assert_eq!(
+            notes[2]["message"]["text"],
+            "advisory database is 120 days old"
+        );
+
         // No raw secret anywhere.
         assert!(!text.contains(TOKEN));
         assert!(!text.contains(AWS_KEY));
@@ -843,6 +928,10 @@ mod tests {
         assert_eq!(run["results"], json!([]));
         assert_eq!(run["tool"]["driver"]["rules"], json!([]));
         assert_eq!(run["tool"]["driver"]["name"], "tripline");
+        assert_eq!(
+            run["invocations"][0]["toolExecutionNotifications"],
+            json!([])
+        );
     }
 
     #[test]
