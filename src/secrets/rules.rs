@@ -344,17 +344,49 @@ pub fn compile_regex(source: &str) -> Result<Regex, String> {
 /// Parses and compiles one rule file. Problems go to `problems`; the rules
 /// that compiled are returned.
 fn parse_file(file: &str, family: &str, text: &str, problems: &mut Vec<Problem>) -> Vec<Rule> {
-    let parsed: RuleFileToml = match toml::from_str(text) {
-        Ok(p) => p,
+    let problem = |rule: Option<String>, message: String| Problem {
+        file: file.to_string(),
+        rule,
+        message,
+    };
+    // Parsed in two steps, the file then each rule, so that an error in
+    // one rule (an unknown key, a wrong type) names that rule and does not
+    // hide the others.
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
         Err(e) => {
-            problems.push(Problem {
-                file: file.to_string(),
-                rule: None,
-                message: format!("invalid rule file: {}", e.to_string().trim_end()),
-            });
+            problems.push(problem(
+                None,
+                format!("invalid rule file: {}", e.to_string().trim_end()),
+            ));
             return Vec::new();
         }
     };
+    let mut rule_tables = Vec::new();
+    for (key, value) in table {
+        match (key.as_str(), value) {
+            ("rule", toml::Value::Array(items)) => rule_tables = items,
+            ("rule", _) => problems.push(problem(
+                None,
+                "`rule` must be an array of tables ([[rule]])".into(),
+            )),
+            (other, _) => problems.push(problem(
+                None,
+                format!("unknown top-level key `{other}` (a rule file holds only [[rule]] tables)"),
+            )),
+        }
+    }
+    let mut parsed = RuleFileToml { rule: Vec::new() };
+    for (n, item) in rule_tables.into_iter().enumerate() {
+        let id = item
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .map_or_else(|| format!("#{} (no id)", n + 1), str::to_string);
+        match RuleToml::deserialize(item) {
+            Ok(r) => parsed.rule.push(r),
+            Err(e) => problems.push(problem(Some(id), e.to_string().trim_end().to_string())),
+        }
+    }
     let mut out: Vec<Rule> = Vec::new();
     for t in parsed.rule {
         let id = t.id.clone();
