@@ -117,7 +117,7 @@ EOF
       "$(printf '%s\n' ${walls[$t]} | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')" \
       "$(awk -v s="$w" -v b="$blob_bytes" 'BEGIN { if (s > 0) printf "%.0f", b / s / 1e6; else print "-" }')" \
       "$(awk -v k="$(max ${peaks[$t]})" 'BEGIN { printf "%.0f", k / 1024 }')" "$n" \
-      "$(awk -v a="$w" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+      "$(awk -v a="$w" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')"
   done
   echo
   awk -v k="$(median ${walls[kingfisher]})" -v t="$base" \

@@ -48,8 +48,11 @@ if [ ! -d "$repo" ]; then
   [ -d "$corpus" ] || die "no corpus at $corpus (set CORPUS, or build it: ../shared/bench/make-corpus.sh /tmp/corpus)"
   echo "creating $repo: $nfiles files from $corpus" >&2
   mkdir -p "$repo.tmp"
-  (cd "$corpus" && find . -type f -print0 | LC_ALL=C sort -z | head -z -n "$nfiles" |
-    tar --null -T - -cf -) | tar -C "$repo.tmp" -xf -
+  # Via files, not a pipe into head: under pipefail, head closing the pipe
+  # early would fail the whole command.
+  (cd "$corpus" && find . -type f -print0) | LC_ALL=C sort -z >"$out/all-files"
+  head -z -n "$nfiles" "$out/all-files" >"$out/repo-files"
+  (cd "$corpus" && tar --null -T "$out/repo-files" -cf -) | tar -C "$repo.tmp" -xf -
   (
     cd "$repo.tmp"
     git init -q -b main
@@ -65,7 +68,7 @@ if [ ! -d "$repo" ]; then
       git add -- "$f"
       n=$((n + 1))
       [ "$n" -lt 3 ] || break
-    done < <(git ls-files -z -- '*.rs')
+    done < <(git ls-files -z -- '*.rs' | head -z -n 3)
   )
   mv "$repo.tmp" "$repo"
 fi

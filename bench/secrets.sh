@@ -186,7 +186,7 @@ done
       mem=$(awk -v k="$p" 'BEGIN { printf "%.0f", k / 1024 }')
     fi
     [ "${status[$t]}" = ok ] || n="$n (${status[$t]}!)"
-    ratio=$(awk -v a="$w" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
+    ratio=$(awk -v a="$w" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
     mbs=$(awk -v s="$w" -v b="$bytes" 'BEGIN { if (s > 0) printf "%.0f", b / s / 1e6; else print "-" }')
     runs_list=$(printf '%s\n' ${walls[$t]} | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')
     printf '| %s %s | `%s` | %.2f | %s | %s | %s | %s | %s |\n' \
