@@ -274,10 +274,13 @@ impl Engine {
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_idx];
+        let Some(regex) = rule.regex.get() else {
+            return;
+        };
         let hay = &content[..end];
         let mut at = start;
         while at <= hay.len() {
-            let Some(caps) = rule.regex.captures_at(hay, at) else {
+            let Some(caps) = regex.captures_at(hay, at) else {
                 break;
             };
             let Some(whole) = caps.get(0) else { break };
@@ -352,7 +355,10 @@ impl Engine {
     fn explain(&self, rule_idx: usize, text: &[u8]) -> String {
         let rule = &self.rules[rule_idx];
         let mut reasons: Vec<&str> = Vec::new();
-        for caps in rule.regex.captures_iter(text) {
+        let Some(regex) = rule.regex.get() else {
+            return "the regex does not compile".into();
+        };
+        for caps in regex.captures_iter(text) {
             match self.judge(rule_idx, None, text, &caps) {
                 Err(r) => reasons.push(r),
                 Ok(_) => reasons.push("no keyword occurs near the match"),

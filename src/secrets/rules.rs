@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -148,7 +149,7 @@ pub struct Rule {
     pub confidence: Confidence,
     /// Lowercased ASCII literals.
     pub keywords: Vec<String>,
-    pub regex: Regex,
+    pub regex: RuleRegex,
     /// The capture group holding the secret; 0 is the whole match.
     pub secret_group: usize,
     pub entropy: Option<f64>,
@@ -165,6 +166,61 @@ pub struct Rule {
     /// Whether a match can span lines (PEM blocks): such rules get a larger
     /// window after each keyword hit.
     pub multiline: bool,
+}
+
+/// A rule's regex, compiled on first use.
+///
+/// Compiling 400 regexes costs far more than a pre-commit scan of three
+/// staged files, and most rules never see their keyword in a given run. So
+/// built-in regexes, which the test suite compiles and checks example by
+/// example, are compiled only when a keyword first selects them; user rules
+/// and `tripline rules test` compile eagerly, so a bad user regex is still
+/// an error at load time.
+#[derive(Debug, Clone)]
+pub struct RuleRegex {
+    source: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl RuleRegex {
+    fn eager(source: &str) -> Result<RuleRegex, String> {
+        let re = compile_regex(source)?;
+        Ok(RuleRegex {
+            source: source.to_string(),
+            compiled: OnceLock::from(Some(re)),
+        })
+    }
+
+    fn deferred(source: &str) -> RuleRegex {
+        RuleRegex {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex; `None` only for a built-in that fails to compile,
+    /// which the test suite rules out.
+    pub fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| compile_regex(&self.source).ok())
+            .as_ref()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+/// How many capture groups `source` has, from a parse alone (no automaton
+/// is built), for the `secret_group` default of deferred regexes.
+fn capture_groups(source: &str) -> Result<usize, String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(source)
+        .map(|hir| hir.properties().explicit_captures_len())
+        .map_err(|e| format!("regex does not compile: {e}"))
 }
 
 /// What is wrong with one rule or rule file.
@@ -220,7 +276,7 @@ impl RuleSet {
         let mut rules: Vec<Rule> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for (name, text) in BUILTIN_RULES {
-            for r in parse_file(name, family_of(name), text, &mut problems) {
+            for r in parse_file(name, family_of(name), text, all_examples, &mut problems) {
                 if index.contains_key(&r.id) {
                     problems.push(Problem {
                         file: r.source.clone(),
@@ -244,7 +300,7 @@ impl RuleSet {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                for r in parse_file(&shown, &family, &text, &mut problems) {
+                for r in parse_file(&shown, &family, &text, true, &mut problems) {
                     if user_ids.contains(&r.id) {
                         problems.push(Problem {
                             file: r.source.clone(),
@@ -329,6 +385,7 @@ fn rule_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// still works on invalid UTF-8), with a size limit.
 pub fn compile_regex(source: &str) -> Result<Regex, String> {
     RegexBuilder::new(source)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -343,7 +400,13 @@ pub fn compile_regex(source: &str) -> Result<Regex, String> {
 
 /// Parses and compiles one rule file. Problems go to `problems`; the rules
 /// that compiled are returned.
-fn parse_file(file: &str, family: &str, text: &str, problems: &mut Vec<Problem>) -> Vec<Rule> {
+fn parse_file(
+    file: &str,
+    family: &str,
+    text: &str,
+    eager: bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<Rule> {
     let problem = |rule: Option<String>, message: String| Problem {
         file: file.to_string(),
         rule,
@@ -390,7 +453,7 @@ fn parse_file(file: &str, family: &str, text: &str, problems: &mut Vec<Problem>)
     let mut out: Vec<Rule> = Vec::new();
     for t in parsed.rule {
         let id = t.id.clone();
-        match compile_rule(t, file, family) {
+        match compile_rule(t, file, family, eager) {
             Ok(r) => {
                 if out.iter().any(|o| o.id == r.id) {
                     problems.push(Problem {
@@ -422,7 +485,7 @@ fn is_kebab_case(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<String>> {
+fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Rule, Vec<String>> {
     let mut errs = Vec::new();
     if !is_kebab_case(&t.id) {
         errs.push("id must be kebab-case (a-z, 0-9, single dashes)".to_string());
@@ -448,7 +511,12 @@ fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<Strin
             errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
         }
     }
-    let regex = match compile_regex(&t.regex) {
+    let compiled = if eager {
+        RuleRegex::eager(&t.regex)
+    } else {
+        Ok(RuleRegex::deferred(&t.regex))
+    };
+    let regex = match compiled.and_then(|r| capture_groups(&t.regex).map(|g| (r, g))) {
         Ok(r) => Some(r),
         Err(e) => {
             errs.push(e);
@@ -456,8 +524,8 @@ fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<Strin
         }
     };
     let mut secret_group = 0;
-    if let Some(r) = &regex {
-        let groups = r.captures_len() - 1;
+    if let Some((_, groups)) = &regex {
+        let groups = *groups;
         secret_group = match t.secret_group {
             Some(g) if g > groups => {
                 errs.push(format!(
@@ -494,7 +562,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<Strin
             AllowList::default()
         }
     };
-    let Some(regex) = regex else {
+    let Some((regex, _)) = regex else {
         return Err(errs);
     };
     if !errs.is_empty() {
