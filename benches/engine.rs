@@ -131,6 +131,7 @@ fn main() {
         let mut total = 0usize;
         let mut findings = 0usize;
         let mut spent = Duration::ZERO;
+        let mut hits: std::collections::HashMap<String, (usize, usize)> = Default::default();
         for p in &paths {
             let Ok(bytes) = std::fs::read(p) else {
                 continue;
@@ -143,6 +144,11 @@ fn main() {
             findings += engine.scan(&rel, &bytes).len();
             spent += t.elapsed();
             total += bytes.len();
+            for (k, n, owners) in engine.keyword_hits(&bytes) {
+                let e = hits.entry(k).or_default();
+                e.0 += n;
+                e.1 = owners;
+            }
         }
         println!(
             "corpus {}: {} files, {:.0} MB in {spent:.2?} of engine time, {:.0} MB/s, {findings} findings",
@@ -151,5 +157,12 @@ fn main() {
             total as f64 / 1e6,
             total as f64 / spent.as_secs_f64() / 1e6
         );
+        // Regex work follows hits times owning rules: the top of this list
+        // is where the time goes.
+        let mut hot: Vec<(String, (usize, usize))> = hits.into_iter().collect();
+        hot.sort_by_key(|(_, (n, owners))| std::cmp::Reverse(n * owners));
+        for (k, (n, owners)) in hot.iter().take(15) {
+            println!("  keyword {k:?}: {n} hits x {owners} rules");
+        }
     }
 }

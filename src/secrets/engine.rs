@@ -2,9 +2,9 @@
 //!
 //! Per file, a single Aho-Corasick pass (ASCII case-insensitive) over every
 //! rule's keywords is the only full pass over the bytes. Each keyword hit
-//! opens a window around it (its line, bounded in bytes so that a minified
-//! one-line file costs the same as short lines, plus a margin; multi-line
-//! rules such as PEM blocks get a larger forward window), and only the rules
+//! opens a window of a bounded number of bytes around it (so a minified
+//! one-line file costs the same as short lines; multi-line rules such as
+//! PEM blocks get a larger forward window), and only the rules
 //! owning that keyword run their regex, only over their merged windows. So
 //! the cost follows the number of hits, not the size of the catalog.
 //!
@@ -28,13 +28,13 @@ use crate::finding::{
 use crate::secrets::entropy;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
 
-/// How far a window reaches back from a keyword hit to find its line's
-/// start, and forward to find its end. Bounded in bytes, not lines, so a
-/// 5 MB single-line file does not turn every hit into a 5 MB regex run.
-const LINE_REACH: usize = 2048;
-/// Extra context beyond the line on both sides (a secret on the line after
-/// its keyword, `key =\n  "value"`).
-const MARGIN: usize = 256;
+/// How far a rule's window reaches before a keyword hit and after it. A
+/// match must contain one of its rule's keywords (the loader checks this on
+/// the examples), so a window around each hit holds every match that is at
+/// most this long on either side of its keyword. Bounded in bytes, not
+/// lines, so a minified one-line file costs what short lines cost.
+const BACK_REACH: usize = 320;
+const FORWARD_REACH: usize = 1024;
 /// Forward window of multi-line rules (PEM, PGP armour): a 4096-bit RSA key
 /// is about 3.3 KB, PGP private key blocks are larger.
 const MULTILINE_REACH: usize = 64 * 1024;
@@ -187,6 +187,41 @@ impl Engine {
         &self.rules
     }
 
+    /// How often each keyword occurs in `content`, and how many rules own
+    /// it: for the benchmark, to see which keywords make the regexes run.
+    #[doc(hidden)]
+    pub fn keyword_hits(&self, content: &[u8]) -> Vec<(String, usize, usize)> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        let mut counts = vec![0usize; self.owners.len()];
+        for m in ac.find_overlapping_iter(content) {
+            counts[m.pattern().as_usize()] += 1;
+        }
+        let mut names: Vec<String> = vec![String::new(); self.owners.len()];
+        for r in &self.rules {
+            for k in &r.keywords {
+                if let Some(i) = self.keyword_index(k) {
+                    names[i] = k.clone();
+                }
+            }
+        }
+        names
+            .into_iter()
+            .zip(counts)
+            .enumerate()
+            .map(|(i, (n, c))| (n, c, self.owners[i].len()))
+            .collect()
+    }
+
+    fn keyword_index(&self, keyword: &str) -> Option<usize> {
+        let ac = self.keywords.as_ref()?;
+        let m = ac
+            .find_overlapping_iter(keyword.as_bytes())
+            .find(|m| m.start() == 0 && m.end() == keyword.len())?;
+        Some(m.pattern().as_usize())
+    }
+
     /// Every reported match in `content`, sorted by position, deduplicated.
     /// `path` is `None` for rule examples (path filters then do not apply);
     /// `only` restricts the run to one rule (still through the keyword pass).
@@ -201,31 +236,19 @@ impl Engine {
         };
         // (rule, window start, window end) for every keyword hit.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
-        let mut line: Option<(usize, usize)> = None;
         for m in ac.find_overlapping_iter(content) {
             let owners = &self.owners[m.pattern().as_usize()];
-            if owners.is_empty() {
-                continue;
-            }
-            let (ls, le) = match line {
-                Some((s, e)) if m.start() >= s && m.end() <= e => (s, e),
-                _ => {
-                    let l = line_bounds(content, m.start(), m.end());
-                    line = Some(l);
-                    l
-                }
-            };
-            let ws = ls.saturating_sub(MARGIN);
+            let ws = m.start().saturating_sub(BACK_REACH);
             for &r in owners {
                 if only.is_some_and(|o| o != r) {
                     continue;
                 }
-                let we = if self.rules[r].multiline {
-                    m.end().saturating_add(MULTILINE_REACH).min(content.len())
+                let reach = if self.rules[r].multiline {
+                    MULTILINE_REACH
                 } else {
-                    le.saturating_add(MARGIN).min(content.len())
+                    FORWARD_REACH
                 };
-                windows.push((r, ws, we));
+                windows.push((r, ws, m.end().saturating_add(reach).min(content.len())));
             }
         }
         if windows.is_empty() {
@@ -402,12 +425,6 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
         .zip(keep)
         .filter_map(|(c, k)| k.then_some(c))
         .collect()
-}
-
-/// The bounds of the line around `content[start..end]`, each reaching at
-/// most [`LINE_REACH`] bytes beyond the hit.
-fn line_bounds(content: &[u8], start: usize, end: usize) -> (usize, usize) {
-    line_bounds_reach(content, start, end, LINE_REACH)
 }
 
 /// Whether the line(s) of the match carry `tripline:allow`, or the markers

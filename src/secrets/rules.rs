@@ -324,11 +324,15 @@ fn rule_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A regex as every rule regex is compiled: on bytes, Unicode off for `\w`
-/// and friends would change their meaning, so it stays on (matching bytes
-/// still works on invalid UTF-8), with a size limit.
+/// A regex as every rule regex is compiled: on bytes, with Unicode classes
+/// off, so `\w`, `\d`, `\s` and `\b` are ASCII and `.` is any byte but a
+/// newline. Tokens are ASCII; the ASCII forms compile an order of magnitude
+/// faster and smaller than their Unicode tables, match faster, and behave
+/// the same on files that are not UTF-8. A rule that wants Unicode says
+/// `(?u)`. With a size limit, so a runaway pattern is refused at load time.
 pub fn compile_regex(source: &str) -> Result<Regex, String> {
     RegexBuilder::new(source)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
