@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexSet, RegexSetBuilder};
 
 use crate::config::Config;
 use crate::finding::{
@@ -35,8 +35,8 @@ use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
 /// lines, so a minified one-line file costs what short lines cost.
 const BACK_REACH: usize = 320;
 const FORWARD_REACH: usize = 1024;
-/// Forward window of multi-line rules (PEM, PGP armour): a 4096-bit RSA key
-/// is about 3.3 KB, PGP private key blocks are larger.
+/// Window of multi-line or long rules (PEM, PGP armour, keys in JSON) on
+/// both sides: a 4096-bit RSA key is about 3.3 KB, PGP blocks are larger.
 const MULTILINE_REACH: usize = 64 * 1024;
 /// How far around a match inline suppression comments are looked for.
 const SUPPRESS_REACH: usize = 4096;
@@ -64,6 +64,13 @@ pub struct Engine {
     keywords: Option<AhoCorasick>,
     /// For each keyword pattern, the rules that own it.
     owners: Vec<Vec<usize>>,
+    /// For each keyword owned by several rules, their regexes as one set,
+    /// so a window is searched once to learn which of them match at all.
+    sets: Vec<Option<RegexSet>>,
+    /// For each keyword, how far its window reaches past the hit, and
+    /// before it.
+    reach: Vec<usize>,
+    back_reach: Vec<usize>,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
     placeholders: Placeholders,
@@ -114,10 +121,49 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
             rule_allow.insert(id.clone(), list);
         }
+        let sets = owners
+            .iter()
+            .map(|o| {
+                if o.len() < 2 {
+                    return None;
+                }
+                // A set too large to compile just means running the rules
+                // one by one.
+                RegexSetBuilder::new(o.iter().map(|&r| rules[r].regex.as_str()))
+                    .unicode(false)
+                    .size_limit(16 * 1024 * 1024)
+                    .dfa_size_limit(16 * 1024 * 1024)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let reach = owners
+            .iter()
+            .map(|o| {
+                if o.iter().any(|&r| rules[r].multiline) {
+                    MULTILINE_REACH
+                } else {
+                    FORWARD_REACH
+                }
+            })
+            .collect();
+        let back_reach = owners
+            .iter()
+            .map(|o| {
+                if o.iter().any(|&r| rules[r].multiline) {
+                    MULTILINE_REACH
+                } else {
+                    BACK_REACH
+                }
+            })
+            .collect();
         Ok(Engine {
             rules,
             keywords,
             owners,
+            sets,
+            reach,
+            back_reach,
             global_allow,
             rule_allow,
             placeholders: Placeholders::new(),
@@ -234,53 +280,46 @@ impl Engine {
         let Some(ac) = &self.keywords else {
             return Vec::new();
         };
-        // (rule, window start, window end) for every keyword hit.
+        // (keyword, window start, window end) for every keyword hit.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         for m in ac.find_overlapping_iter(content) {
-            let owners = &self.owners[m.pattern().as_usize()];
-            let ws = m.start().saturating_sub(BACK_REACH);
-            for &r in owners {
-                if only.is_some_and(|o| o != r) {
-                    continue;
-                }
-                let reach = if self.rules[r].multiline {
-                    MULTILINE_REACH
-                } else {
-                    FORWARD_REACH
-                };
-                windows.push((r, ws, m.end().saturating_add(reach).min(content.len())));
+            let p = m.pattern().as_usize();
+            if only.is_some_and(|o| !self.owners[p].contains(&o)) {
+                continue;
             }
+            let ws = m.start().saturating_sub(self.back_reach[p]);
+            let we = m.end().saturating_add(self.reach[p]).min(content.len());
+            windows.push((p, ws, we));
         }
         if windows.is_empty() {
             return Vec::new();
         }
         windows.sort_unstable();
         let mut found: Vec<Candidate> = Vec::new();
-        let mut i = 0;
-        while i < windows.len() {
-            let rule_idx = windows[i].0;
-            let mut j = i;
-            while j < windows.len() && windows[j].0 == rule_idx {
-                j += 1;
+        let mut k = 0;
+        while k < windows.len() {
+            let (p, s, mut e) = windows[k];
+            k += 1;
+            while k < windows.len() && windows[k].0 == p && windows[k].1 <= e {
+                e = e.max(windows[k].2);
+                k += 1;
             }
-            let rule = &self.rules[rule_idx];
-            let path_ok = match (&rule.path, path) {
-                (Some(re), Some(p)) => re.is_match(p.as_bytes()),
-                _ => true,
-            };
-            if path_ok {
-                let mut k = i;
-                while k < j {
-                    let (_, s, mut e) = windows[k];
-                    k += 1;
-                    while k < j && windows[k].1 <= e {
-                        e = e.max(windows[k].2);
-                        k += 1;
+            let owners = &self.owners[p];
+            match (only, &self.sets[p]) {
+                (Some(o), _) => self.run_rule(o, path, content, s, e, &mut found),
+                (None, Some(set)) => {
+                    // One pass of the keyword's rules together says which
+                    // of them match here at all; only those run alone.
+                    for i in set.matches_at(&content[..e], s).iter() {
+                        self.run_rule(owners[i], path, content, s, e, &mut found);
                     }
-                    self.run_rule(rule_idx, path, content, s, e, &mut found);
+                }
+                (None, None) => {
+                    for &r in owners {
+                        self.run_rule(r, path, content, s, e, &mut found);
+                    }
                 }
             }
-            i = j;
         }
         dedupe(&self.rules, found)
     }
@@ -297,6 +336,11 @@ impl Engine {
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_idx];
+        if let (Some(re), Some(p)) = (&rule.path, path) {
+            if !re.is_match(p.as_bytes()) {
+                return;
+            }
+        }
         let hay = &content[..end];
         let mut at = start;
         while at <= hay.len() {
@@ -410,6 +454,14 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
                 break;
             }
             if found[i].rule == found[j].rule {
+                // The same rule seen through two keywords' windows, one
+                // cut short: keep the longer secret.
+                let len = |c: &Candidate| c.end - c.start;
+                if len(&found[j]) > len(&found[i]) {
+                    keep[i] = false;
+                } else {
+                    keep[j] = false;
+                }
                 continue;
             }
             // Overlapping secrets from two rules.

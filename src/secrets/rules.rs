@@ -162,8 +162,8 @@ pub struct Rule {
     pub source: String,
     /// The provider family: the rule file's stem (`github`, `aws`).
     pub family: String,
-    /// Whether a match can span lines (PEM blocks): such rules get a larger
-    /// window after each keyword hit.
+    /// Whether a match can span lines or run long (PEM blocks, keys in JSON
+    /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
 }
 
@@ -507,7 +507,8 @@ fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<Strin
     let multiline = t.regex.contains("\\n")
         || t.regex.contains("(?s")
         || t.regex.contains("(?ms")
-        || t.examples.iter().any(|e| e.contains('\n'));
+        || t.regex.contains("PRIVATE KEY")
+        || t.examples.iter().any(|e| e.contains('\n') || e.len() > 512);
     let mut keywords: Vec<String> = t.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
     keywords.dedup();
     Ok(Rule {
