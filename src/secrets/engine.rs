@@ -2,9 +2,9 @@
 //!
 //! Per file, a single Aho-Corasick pass (ASCII case-insensitive) over every
 //! rule's keywords is the only full pass over the bytes. Each keyword hit
-//! opens a window around it (its line, bounded in bytes so that a minified
-//! one-line file costs the same as short lines, plus a margin; multi-line
-//! rules such as PEM blocks get a larger forward window), and only the rules
+//! opens a window of a bounded number of bytes around it (so a minified
+//! one-line file costs the same as short lines; multi-line rules such as
+//! PEM blocks get a larger forward window), and only the rules
 //! owning that keyword run their regex, only over their merged windows. So
 //! the cost follows the number of hits, not the size of the catalog.
 //!
@@ -17,9 +17,10 @@
 //! This module does not walk trees, read files or compute line hashes.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexSet, RegexSetBuilder};
 
 use crate::config::Config;
 use crate::finding::{
@@ -28,15 +29,15 @@ use crate::finding::{
 use crate::secrets::entropy;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
 
-/// How far a window reaches back from a keyword hit to find its line's
-/// start, and forward to find its end. Bounded in bytes, not lines, so a
-/// 5 MB single-line file does not turn every hit into a 5 MB regex run.
-const LINE_REACH: usize = 2048;
-/// Extra context beyond the line on both sides (a secret on the line after
-/// its keyword, `key =\n  "value"`).
-const MARGIN: usize = 256;
-/// Forward window of multi-line rules (PEM, PGP armour): a 4096-bit RSA key
-/// is about 3.3 KB, PGP private key blocks are larger.
+/// How far a rule's window reaches before a keyword hit and after it. A
+/// match must contain one of its rule's keywords (the loader checks this on
+/// the examples), so a window around each hit holds every match that is at
+/// most this long on either side of its keyword. Bounded in bytes, not
+/// lines, so a minified one-line file costs what short lines cost.
+const BACK_REACH: usize = 320;
+const FORWARD_REACH: usize = 1024;
+/// Window of multi-line or long rules (PEM, PGP armour, keys in JSON) on
+/// both sides: a 4096-bit RSA key is about 3.3 KB, PGP blocks are larger.
 const MULTILINE_REACH: usize = 64 * 1024;
 /// How far around a match inline suppression comments are looked for.
 const SUPPRESS_REACH: usize = 4096;
@@ -64,6 +65,15 @@ pub struct Engine {
     keywords: Option<AhoCorasick>,
     /// For each keyword pattern, the rules that own it.
     owners: Vec<Vec<usize>>,
+    /// For each keyword owned by several rules, their regexes as one set,
+    /// so a window is searched once to learn which of them match at all.
+    /// Built on the keyword's first hit, as rule regexes are: most
+    /// keywords never occur in a pre-commit scan.
+    sets: Vec<OnceLock<Option<RegexSet>>>,
+    /// For each keyword, how far its window reaches past the hit, and
+    /// before it.
+    reach: Vec<usize>,
+    back_reach: Vec<usize>,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
     placeholders: Placeholders,
@@ -114,14 +124,58 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
             rule_allow.insert(id.clone(), list);
         }
+        let sets = owners.iter().map(|_| OnceLock::new()).collect();
+        let reach = owners
+            .iter()
+            .map(|o| {
+                if o.iter().any(|&r| rules[r].multiline) {
+                    MULTILINE_REACH
+                } else {
+                    FORWARD_REACH
+                }
+            })
+            .collect();
+        let back_reach = owners
+            .iter()
+            .map(|o| {
+                if o.iter().any(|&r| rules[r].multiline) {
+                    MULTILINE_REACH
+                } else {
+                    BACK_REACH
+                }
+            })
+            .collect();
         Ok(Engine {
             rules,
             keywords,
             owners,
+            sets,
+            reach,
+            back_reach,
             global_allow,
             rule_allow,
             placeholders: Placeholders::new(),
         })
+    }
+
+    /// The regex set of keyword `p`'s rules, compiled on first use; `None`
+    /// when one rule owns the keyword or the set is too large to compile
+    /// (then the rules run one by one).
+    fn keyword_set(&self, p: usize) -> Option<&RegexSet> {
+        self.sets[p]
+            .get_or_init(|| {
+                let owners = &self.owners[p];
+                if owners.len() < 2 {
+                    return None;
+                }
+                RegexSetBuilder::new(owners.iter().map(|&r| self.rules[r].regex.as_str()))
+                    .unicode(false)
+                    .size_limit(16 * 1024 * 1024)
+                    .dfa_size_limit(16 * 1024 * 1024)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Findings in one file. `path` is relative to the scan root with `/`
@@ -187,6 +241,41 @@ impl Engine {
         &self.rules
     }
 
+    /// How often each keyword occurs in `content`, and how many rules own
+    /// it: for the benchmark, to see which keywords make the regexes run.
+    #[doc(hidden)]
+    pub fn keyword_hits(&self, content: &[u8]) -> Vec<(String, usize, usize)> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        let mut counts = vec![0usize; self.owners.len()];
+        for m in ac.find_overlapping_iter(content) {
+            counts[m.pattern().as_usize()] += 1;
+        }
+        let mut names: Vec<String> = vec![String::new(); self.owners.len()];
+        for r in &self.rules {
+            for k in &r.keywords {
+                if let Some(i) = self.keyword_index(k) {
+                    names[i] = k.clone();
+                }
+            }
+        }
+        names
+            .into_iter()
+            .zip(counts)
+            .enumerate()
+            .map(|(i, (n, c))| (n, c, self.owners[i].len()))
+            .collect()
+    }
+
+    fn keyword_index(&self, keyword: &str) -> Option<usize> {
+        let ac = self.keywords.as_ref()?;
+        let m = ac
+            .find_overlapping_iter(keyword.as_bytes())
+            .find(|m| m.start() == 0 && m.end() == keyword.len())?;
+        Some(m.pattern().as_usize())
+    }
+
     /// Every reported match in `content`, sorted by position, deduplicated.
     /// `path` is `None` for rule examples (path filters then do not apply);
     /// `only` restricts the run to one rule (still through the keyword pass).
@@ -199,65 +288,46 @@ impl Engine {
         let Some(ac) = &self.keywords else {
             return Vec::new();
         };
-        // (rule, window start, window end) for every keyword hit.
+        // (keyword, window start, window end) for every keyword hit.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
-        let mut line: Option<(usize, usize)> = None;
         for m in ac.find_overlapping_iter(content) {
-            let owners = &self.owners[m.pattern().as_usize()];
-            if owners.is_empty() {
+            let p = m.pattern().as_usize();
+            if only.is_some_and(|o| !self.owners[p].contains(&o)) {
                 continue;
             }
-            let (ls, le) = match line {
-                Some((s, e)) if m.start() >= s && m.end() <= e => (s, e),
-                _ => {
-                    let l = line_bounds(content, m.start(), m.end());
-                    line = Some(l);
-                    l
-                }
-            };
-            let ws = ls.saturating_sub(MARGIN);
-            for &r in owners {
-                if only.is_some_and(|o| o != r) {
-                    continue;
-                }
-                let we = if self.rules[r].multiline {
-                    m.end().saturating_add(MULTILINE_REACH).min(content.len())
-                } else {
-                    le.saturating_add(MARGIN).min(content.len())
-                };
-                windows.push((r, ws, we));
-            }
+            let ws = m.start().saturating_sub(self.back_reach[p]);
+            let we = m.end().saturating_add(self.reach[p]).min(content.len());
+            windows.push((p, ws, we));
         }
         if windows.is_empty() {
             return Vec::new();
         }
         windows.sort_unstable();
         let mut found: Vec<Candidate> = Vec::new();
-        let mut i = 0;
-        while i < windows.len() {
-            let rule_idx = windows[i].0;
-            let mut j = i;
-            while j < windows.len() && windows[j].0 == rule_idx {
-                j += 1;
+        let mut k = 0;
+        while k < windows.len() {
+            let (p, s, mut e) = windows[k];
+            k += 1;
+            while k < windows.len() && windows[k].0 == p && windows[k].1 <= e {
+                e = e.max(windows[k].2);
+                k += 1;
             }
-            let rule = &self.rules[rule_idx];
-            let path_ok = match (&rule.path, path) {
-                (Some(re), Some(p)) => re.is_match(p.as_bytes()),
-                _ => true,
-            };
-            if path_ok {
-                let mut k = i;
-                while k < j {
-                    let (_, s, mut e) = windows[k];
-                    k += 1;
-                    while k < j && windows[k].1 <= e {
-                        e = e.max(windows[k].2);
-                        k += 1;
+            let owners = &self.owners[p];
+            match (only, self.keyword_set(p)) {
+                (Some(o), _) => self.run_rule(o, path, content, s, e, &mut found),
+                (None, Some(set)) => {
+                    // One pass of the keyword's rules together says which
+                    // of them match here at all; only those run alone.
+                    for i in set.matches_at(&content[..e], s).iter() {
+                        self.run_rule(owners[i], path, content, s, e, &mut found);
                     }
-                    self.run_rule(rule_idx, path, content, s, e, &mut found);
+                }
+                (None, None) => {
+                    for &r in owners {
+                        self.run_rule(r, path, content, s, e, &mut found);
+                    }
                 }
             }
-            i = j;
         }
         dedupe(&self.rules, found)
     }
@@ -274,6 +344,11 @@ impl Engine {
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_idx];
+        if let (Some(re), Some(p)) = (&rule.path, path) {
+            if !re.is_match(p.as_bytes()) {
+                return;
+            }
+        }
         let Some(regex) = rule.regex.get() else {
             return;
         };
@@ -393,6 +468,14 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
                 break;
             }
             if found[i].rule == found[j].rule {
+                // The same rule seen through two keywords' windows, one
+                // cut short: keep the longer secret.
+                let len = |c: &Candidate| c.end - c.start;
+                if len(&found[j]) > len(&found[i]) {
+                    keep[i] = false;
+                } else {
+                    keep[j] = false;
+                }
                 continue;
             }
             // Overlapping secrets from two rules.
@@ -408,12 +491,6 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
         .zip(keep)
         .filter_map(|(c, k)| k.then_some(c))
         .collect()
-}
-
-/// The bounds of the line around `content[start..end]`, each reaching at
-/// most [`LINE_REACH`] bytes beyond the hit.
-fn line_bounds(content: &[u8], start: usize, end: usize) -> (usize, usize) {
-    line_bounds_reach(content, start, end, LINE_REACH)
 }
 
 /// Whether the line(s) of the match carry `tripline:allow`, or the markers
