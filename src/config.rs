@@ -100,7 +100,9 @@ pub struct AdvisoryIgnore {
 
 /// Accepts `until = "2027-03-01"` and `until = 2027-03-01` alike: users write
 /// both, and refusing either would be a pointless papercut.
-fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+fn date_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum DateLike {

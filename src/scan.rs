@@ -1,4 +1,545 @@
-//! The pipeline.
-pub fn main(_cli: crate::cli::Cli) -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The pipeline: sources → scanners → findings → filters → one report → exit
+//! status.
+//!
+//! This is the only module that knows every stage. It decides what a command
+//! means (which scanners run, which config applies), drives the walker,
+//! hands bytes to the secrets engine and lockfiles to the dependency
+//! auditor, and gives the report the finished [`ScanOutcome`]. It never
+//! matches secrets, parses lockfiles or formats findings itself.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, Format, GlobalArgs, ScanArgs};
+use crate::config::Config;
+use crate::deps;
+use crate::finding::{Finding, FindingKind, ScanError, ScanOutcome};
+use crate::report::{self, linehash, ReportOptions};
+use crate::secrets::engine::Engine;
+use crate::secrets::rules::RuleSet;
+use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkedFile};
+
+/// Exit status when findings at or above `--fail-on` were found.
+const EXIT_FINDINGS: u8 = 1;
+/// Exit status for usage and runtime errors.
+const EXIT_ERROR: u8 = 2;
+
+/// Runs the parsed command line and maps the result to an exit status.
+pub fn main(cli: Cli) -> ExitCode {
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tripline: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Scan(a) => scan(g, a, Scanners::ALL),
+        Command::Secrets(a) => scan(g, a, Scanners::SECRETS),
+        Command::Deps(a) => scan(g, a, Scanners::DEPS),
+        Command::Baseline(_) => anyhow::bail!("`tripline baseline` is not available yet"),
+        Command::Rules(c) => {
+            let config = Config::discover(g.config.as_deref(), Path::new("."))?;
+            crate::secrets::run_rules_command(c, g, &config)
+        }
+        Command::Db(c) => {
+            let config = Config::discover(g.config.as_deref(), Path::new("."))?;
+            deps::run_db_command(c, g, &config)
+        }
+        Command::Hook(_) => anyhow::bail!("`tripline hook` is not available yet"),
+    }
+}
+
+/// Which scanners a command runs.
+#[derive(Clone, Copy, Debug)]
+struct Scanners {
+    secrets: bool,
+    deps: bool,
+}
+
+impl Scanners {
+    const ALL: Scanners = Scanners {
+        secrets: true,
+        deps: true,
+    };
+    const SECRETS: Scanners = Scanners {
+        secrets: true,
+        deps: false,
+    };
+    const DEPS: Scanners = Scanners {
+        secrets: false,
+        deps: true,
+    };
+}
+
+/// How the run talks to the person at the terminal (stderr), as opposed to
+/// the report (stdout or `-o`).
+struct Console {
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Console {
+    fn warn(&self, e: &ScanError) {
+        if !self.quiet {
+            eprintln!("tripline: warning: {}", describe_error(e));
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("tripline: {msg}");
+        }
+    }
+
+    fn verbose(&self, msg: &str) {
+        if self.verbose && !self.quiet {
+            eprintln!("tripline: {msg}");
+        }
+    }
+}
+
+fn describe_error(e: &ScanError) -> String {
+    match &e.path {
+        Some(p) => format!("{p}: {}", e.message),
+        None => e.message.clone(),
+    }
+}
+
+fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode> {
+    if args.staged || args.git.is_some() || args.baseline.is_some() {
+        anyhow::bail!("--staged, --git and --baseline are not available yet");
+    }
+    let started = Instant::now();
+    let interrupt = InterruptGuard::install();
+    let console = Console {
+        quiet: g.quiet,
+        verbose: g.verbose,
+    };
+    let root = args.path.as_path();
+    if !root.exists() {
+        anyhow::bail!("{}: no such file or directory", root.display());
+    }
+    let config_root = if root.is_dir() {
+        root
+    } else {
+        root.parent().unwrap_or(Path::new("."))
+    };
+    let config = Config::discover(g.config.as_deref(), config_root)?;
+    let engine = if scanners.secrets {
+        Some(build_engine(args, &config)?)
+    } else {
+        None
+    };
+
+    let opts = WalkOptions {
+        follow_links: args.follow,
+        max_file_size: config.scan.max_file_size.unwrap_or(g.max_file_size),
+        threads: g.threads.unwrap_or_else(default_threads),
+        excludes: config.scan.exclude.clone(),
+        read_contents: scanners.secrets,
+    };
+    let collector = Collector {
+        engine: engine.as_ref(),
+        want_lockfiles: scanners.deps,
+        console: &console,
+        progress: Progress::start(&console),
+        findings: Mutex::new(Vec::new()),
+        lockfiles: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
+    };
+    let summary = walk::walk(root, &opts, &collector);
+    collector.progress.finish();
+    console.verbose(&format!(
+        "walked in {:.2?}: {} files scanned, {} skipped ({} too large, {} binary, {} special)",
+        started.elapsed(),
+        summary.stats.files_scanned,
+        summary.stats.files_skipped,
+        summary.skipped_too_large,
+        summary.skipped_binary,
+        summary.skipped_special,
+    ));
+
+    let mut outcome = ScanOutcome {
+        root: root.display().to_string(),
+        stats: summary.stats,
+        findings: into_inner(collector.findings),
+        errors: into_inner(collector.errors),
+        ..ScanOutcome::default()
+    };
+    if !scanners.secrets {
+        // The walk only listed paths; no file was scanned for secrets.
+        outcome.stats.files_scanned = 0;
+    }
+    if let Some(engine) = &engine {
+        for f in &outcome.findings {
+            if !outcome.rules.contains_key(&f.rule_id) {
+                if let Some(info) = engine.rule_info(&f.rule_id) {
+                    outcome.rules.insert(f.rule_id.clone(), info);
+                }
+            }
+        }
+    }
+    if scanners.deps {
+        let mut lockfiles = into_inner(collector.lockfiles);
+        lockfiles.sort();
+        let dep = deps::audit(root, &lockfiles, args, &config)?;
+        for e in &dep.errors {
+            console.warn(e);
+        }
+        outcome.stats.lockfiles_audited = dep.lockfiles_audited;
+        outcome.findings.extend(dep.findings);
+        outcome.errors.extend(dep.errors);
+        outcome.warnings.extend(dep.warnings);
+        for r in dep.rules {
+            outcome.rules.insert(r.id.clone(), r);
+        }
+    }
+    for w in &outcome.warnings {
+        console.note(&format!("warning: {w}"));
+    }
+    outcome.sort();
+    outcome.duration_ms = started.elapsed().as_millis();
+
+    let denied = denied_kinds(args, &config);
+    let failed = g.fail_on.threshold().is_some_and(|t| {
+        outcome
+            .findings
+            .iter()
+            .any(|f: &Finding| f.fails_at(t, &denied))
+    });
+    let report_opts = ReportOptions {
+        show_secrets: g.show_secrets,
+        color: use_color(g),
+        verbose: g.verbose,
+        sarif_category: args.sarif_category.clone(),
+    };
+    emit_report(
+        g.format,
+        &outcome,
+        &report_opts,
+        g.output.as_deref(),
+        &interrupt,
+    )?;
+    Ok(if failed {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
+    let mut extra: Vec<PathBuf> = config
+        .rules
+        .paths
+        .iter()
+        .map(|p| config.resolve(p))
+        .collect();
+    extra.extend(args.rules.iter().cloned());
+    let mut disabled = config.rules.disable.clone();
+    disabled.extend(args.disable_rule.iter().cloned());
+    let rules = RuleSet::load(&extra, &disabled)?;
+    Engine::new(rules, config)
+}
+
+/// Informational dependency kinds the user made fatal, from `--deny` and
+/// `[deps] deny`.
+fn denied_kinds(args: &ScanArgs, config: &Config) -> Vec<FindingKind> {
+    args.deny
+        .iter()
+        .chain(&config.deps.deny)
+        .filter_map(|k| match k.trim() {
+            "unmaintained" => Some(FindingKind::Unmaintained),
+            "unsound" => Some(FindingKind::Unsound),
+            "notice" => Some(FindingKind::Notice),
+            "yanked" => Some(FindingKind::Yanked),
+            _ => None,
+        })
+        .collect()
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn into_inner<T: Default>(m: Mutex<T>) -> T {
+    // A poisoned lock means a worker panicked mid-push; what it pushed
+    // before is still valid data.
+    m.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether the text report gets colour: never when asked not to (`--no-color`,
+/// a non-empty `NO_COLOR`), never into a file or a pipe.
+fn use_color(g: &GlobalArgs) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !g.no_color && !no_color_env && g.output.is_none() && io::stdout().is_terminal()
+}
+
+/// Writes the report to stdout, or to `path` whole or not at all: it goes to
+/// a temporary file beside the target, renamed into place only once
+/// complete, so an interrupted run never leaves half a SARIF file for CI to
+/// upload.
+fn emit_report(
+    format: Format,
+    outcome: &ScanOutcome,
+    opts: &ReportOptions,
+    path: Option<&Path>,
+    guard: &InterruptGuard,
+) -> Result<()> {
+    match path {
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            let res = report::write(format, outcome, opts, &mut out).and_then(|()| out.flush());
+            match res {
+                // The reader went away (`tripline scan | head -1`): nothing
+                // left to say and nobody to say it to.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write the report to standard output"),
+            }
+        }
+        Some(path) => {
+            write_atomically(path, guard, |out| report::write(format, outcome, opts, out))
+                .with_context(|| format!("cannot write the report to {}", path.display()))
+        }
+    }
+}
+
+/// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// On Ctrl-C, removes the report's temporary file (if one is being written)
+/// and exits 130, so an interrupted run leaves neither half a report nor
+/// litter beside it. The pending path is shared with `write_atomically`
+/// through this handle, not through global state.
+#[derive(Clone, Default)]
+struct InterruptGuard {
+    pending: std::sync::Arc<Mutex<Option<PathBuf>>>,
+}
+
+impl InterruptGuard {
+    fn install() -> InterruptGuard {
+        let guard = InterruptGuard::default();
+        let pending = guard.pending.clone();
+        // Failing to install (a handler already set by an embedding program)
+        // only loses the clean-up; the report is still written atomically.
+        let _ = ctrlc::set_handler(move || {
+            if let Some(p) = lock(&pending).take() {
+                let _ = std::fs::remove_file(p);
+            }
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+        guard
+    }
+
+    fn set(&self, path: Option<PathBuf>) {
+        *lock(&self.pending) = path;
+    }
+}
+
+fn write_atomically(
+    path: &Path,
+    guard: &InterruptGuard,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    // A device or a pipe (`-o /dev/stdout`, `-o /dev/full`) is written in
+    // place: renaming a file over it would replace the device node.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut out = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        write(&mut out)?;
+        return out.flush();
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tripline-")
+        .tempfile_in(dir)?;
+    guard.set(Some(tmp.path().to_path_buf()));
+    let written = (|| {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
+        tmp.as_file().sync_all()
+    })();
+    let result = written.and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
+    guard.set(None);
+    result
+}
+
+/// Receives files from the walker threads and runs the scanners on them.
+struct Collector<'a> {
+    engine: Option<&'a Engine>,
+    want_lockfiles: bool,
+    console: &'a Console,
+    progress: Progress,
+    findings: Mutex<Vec<Finding>>,
+    lockfiles: Mutex<Vec<PathBuf>>,
+    errors: Mutex<Vec<ScanError>>,
+}
+
+impl Visitor for Collector<'_> {
+    fn file(&self, file: &WalkedFile<'_>) {
+        self.progress.advance(file.content.len() as u64);
+        if self.want_lockfiles && is_project_lockfile(file.rel_path) {
+            lock(&self.lockfiles).push(PathBuf::from(file.rel_path));
+        }
+        let Some(engine) = self.engine else { return };
+        let mut found = engine.scan(file.rel_path, file.content);
+        if found.is_empty() {
+            return;
+        }
+        attach_line_hashes(&mut found, file.content);
+        lock(&self.findings).append(&mut found);
+    }
+
+    fn skipped(&self, rel_path: &str, reason: SkipReason) {
+        self.console
+            .verbose(&format!("skipped {rel_path}: {}", reason.as_str()));
+    }
+
+    fn error(&self, error: ScanError) {
+        self.console.warn(&error);
+        lock(&self.errors).push(error);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Fills each finding's GitHub line hash. Only files with findings pay for
+/// hashing, and each of those is hashed once.
+pub fn attach_line_hashes(findings: &mut [Finding], content: &[u8]) {
+    let hashes = linehash::line_hashes(content);
+    for f in findings {
+        let idx = (f.location.start_line as usize).saturating_sub(1);
+        f.location.line_hash = hashes.get(idx).cloned();
+    }
+}
+
+/// A `Cargo.lock` that belongs to the project, not to a build output or a
+/// vendored copy of someone else's crate.
+fn is_project_lockfile(rel_path: &str) -> bool {
+    let mut parts = rel_path.split('/');
+    let Some(name) = parts.next_back() else {
+        return false;
+    };
+    name == "Cargo.lock"
+        && !parts.any(|dir| matches!(dir, "target" | "vendor" | "vendored" | "third_party"))
+}
+
+/// A spinner on stderr, shown only when stderr is a terminal and the scan has
+/// run for more than a second (a pre-commit run should print nothing).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    const DELAY: Duration = Duration::from_secs(1);
+
+    fn start(console: &Console) -> Progress {
+        if console.quiet || !io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::hidden();
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} scanning: {pos} files, {msg} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        bar.set_style(style);
+        let shown = bar.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Progress::DELAY);
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(120));
+            }
+        });
+        Progress { bar: Some(bar) }
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(human_bytes(bytes_so_far(bar, bytes)));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// indicatif keeps one counter; bytes ride in the bar's length field, which
+/// a spinner does not otherwise use.
+fn bytes_so_far(bar: &indicatif::ProgressBar, bytes: u64) -> u64 {
+    bar.inc_length(bytes);
+    bar.length().unwrap_or(0)
+}
+
+/// `1234567` → `"1.2 MB"`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockfiles_in_build_output_and_vendor_do_not_count() {
+        assert!(is_project_lockfile("Cargo.lock"));
+        assert!(is_project_lockfile("crates/app/Cargo.lock"));
+        assert!(!is_project_lockfile("target/package/x/Cargo.lock"));
+        assert!(!is_project_lockfile("vendor/serde/Cargo.lock"));
+        assert!(!is_project_lockfile("Cargo.lock.bak"));
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_behind_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.sarif");
+        let guard = InterruptGuard::default();
+        let err = write_atomically(&target, &guard, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("interrupted"))
+        });
+        assert!(err.is_err());
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomically(&target, &guard, |out| out.write_all(b"whole")).unwrap();
+        assert!(lock(&guard.pending).is_none(), "nothing left to clean up");
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+    }
 }

@@ -1,1 +1,403 @@
-//! The tree walker.
+//! The tree walker: every file of the scan root that a scanner should see,
+//! read on all cores.
+//!
+//! Built on `ignore::WalkBuilder::build_parallel`, so `.gitignore`, `.ignore`,
+//! `.git/info/exclude` and `.triplineignore` are honoured as ripgrep honours
+//! them. Unlike ripgrep, hidden files are scanned (secrets live in `.env`,
+//! `.npmrc`, `.docker/config.json`), and `.git/` is never entered.
+//!
+//! What it does not do: decide what a file means. It hands each file's bytes
+//! (or, when contents are not wanted, its path) to a visitor, and reports
+//! what it skipped and what it could not read. It never writes anything and
+//! never opens anything but regular files.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::finding::{ScanError, ScanStats};
+
+/// The name of tripline's own ignore file (gitignore syntax).
+pub const IGNORE_FILE: &str = ".triplineignore";
+
+/// How many leading bytes decide whether a file is binary.
+const BINARY_PROBE: usize = 8 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    pub follow_links: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// Extra gitignore-style patterns (from the config's `[scan] exclude`).
+    pub excludes: Vec<String>,
+    /// When false, files are not opened: the visitor gets paths only.
+    pub read_contents: bool,
+}
+
+/// One file handed to the visitor.
+pub struct WalkedFile<'a> {
+    /// Relative to the scan root, `/`-separated (for a root that is a file:
+    /// its file name).
+    pub rel_path: &'a str,
+    pub path: &'a Path,
+    /// Empty when `read_contents` is off.
+    pub content: &'a [u8],
+}
+
+/// Why a file was not scanned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    TooLarge,
+    Binary,
+    NotRegular,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "larger than --max-file-size",
+            SkipReason::Binary => "binary",
+            SkipReason::NotRegular => "not a regular file",
+        }
+    }
+}
+
+/// What the walk saw, beyond what the visitor did with it.
+#[derive(Debug, Default)]
+pub struct WalkSummary {
+    pub stats: ScanStats,
+    pub skipped_too_large: u64,
+    pub skipped_binary: u64,
+    pub skipped_special: u64,
+}
+
+/// Callbacks from the walker threads. All are called concurrently.
+pub trait Visitor: Sync {
+    fn file(&self, file: &WalkedFile<'_>);
+    fn skipped(&self, _rel_path: &str, _reason: SkipReason) {}
+    fn error(&self, error: ScanError);
+}
+
+/// Walks `root` with `opts`, calling `visitor` from all worker threads.
+pub fn walk(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkSummary {
+    let counters = Counters::default();
+    let walker = builder(root, opts, visitor).build_parallel();
+    walker.run(|| {
+        // Each worker keeps one read buffer for its whole life, so reading
+        // 50,000 files does not mean 50,000 allocations.
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let counters = &counters;
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => visit_entry(root, opts, visitor, counters, &mut buf, &entry),
+                Err(err) => report_walk_error(root, visitor, &err),
+            }
+            WalkState::Continue
+        })
+    });
+    counters.into_summary()
+}
+
+fn builder(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkBuilder {
+    let mut b = WalkBuilder::new(root);
+    b.hidden(false)
+        .follow_links(opts.follow_links)
+        .threads(opts.threads)
+        // .gitignore applies in an exported tree too (a tarball, a CI
+        // artifact): what the project meant not to commit is not its code.
+        .require_git(false)
+        .git_global(false)
+        .add_custom_ignore_filename(IGNORE_FILE)
+        .filter_entry(|e| e.file_name() != ".git");
+    if !opts.excludes.is_empty() {
+        let mut ov = ignore::overrides::OverrideBuilder::new(root);
+        for pat in &opts.excludes {
+            // Overrides whitelist by default; `!` turns a pattern into an
+            // exclusion, which is what `[scan] exclude` means.
+            if let Err(e) = ov.add(&format!("!{pat}")) {
+                visitor.error(ScanError {
+                    path: None,
+                    message: format!("invalid exclude pattern {pat:?}: {e}"),
+                });
+            }
+        }
+        match ov.build() {
+            Ok(ov) => {
+                b.overrides(ov);
+            }
+            Err(e) => visitor.error(ScanError {
+                path: None,
+                message: format!("invalid exclude patterns: {e}"),
+            }),
+        }
+    }
+    b
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    too_large: AtomicU64,
+    binary: AtomicU64,
+    special: AtomicU64,
+}
+
+impl Counters {
+    fn into_summary(self) -> WalkSummary {
+        let too_large = self.too_large.into_inner();
+        let binary = self.binary.into_inner();
+        let special = self.special.into_inner();
+        WalkSummary {
+            stats: ScanStats {
+                files_scanned: self.files.into_inner(),
+                bytes_scanned: self.bytes.into_inner(),
+                files_skipped: too_large + binary + special,
+                lockfiles_audited: 0,
+            },
+            skipped_too_large: too_large,
+            skipped_binary: binary,
+            skipped_special: special,
+        }
+    }
+
+    fn skip(&self, visitor: &dyn Visitor, rel: &str, reason: SkipReason) {
+        let c = match reason {
+            SkipReason::TooLarge => &self.too_large,
+            SkipReason::Binary => &self.binary,
+            SkipReason::NotRegular => &self.special,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+        visitor.skipped(rel, reason);
+    }
+}
+
+fn visit_entry(
+    root: &Path,
+    opts: &WalkOptions,
+    visitor: &dyn Visitor,
+    counters: &Counters,
+    buf: &mut Vec<u8>,
+    entry: &ignore::DirEntry,
+) {
+    // With follow_links the type is the target's, so a link to a FIFO or to
+    // /dev/zero is seen as what it is; without, a link is not a file.
+    let Some(ft) = entry.file_type() else { return };
+    if ft.is_dir() {
+        return;
+    }
+    let rel = relative_path(root, entry.path());
+    if !ft.is_file() {
+        // Symlinks we do not follow are not content of the tree; only
+        // FIFOs, sockets and devices count as skipped.
+        if !ft.is_symlink() {
+            counters.skip(visitor, &rel, SkipReason::NotRegular);
+        }
+        return;
+    }
+    if !opts.read_contents {
+        visitor.file(&WalkedFile {
+            rel_path: &rel,
+            path: entry.path(),
+            content: &[],
+        });
+        return;
+    }
+    match read_regular_file(entry.path(), opts.max_file_size, buf) {
+        Ok(ReadOutcome::Read) => {}
+        Ok(ReadOutcome::Skipped(reason)) => {
+            counters.skip(visitor, &rel, reason);
+            return;
+        }
+        Err(e) => {
+            visitor.error(io_error(&rel, &e));
+            return;
+        }
+    }
+    if looks_binary(buf) {
+        counters.skip(visitor, &rel, SkipReason::Binary);
+        return;
+    }
+    counters.files.fetch_add(1, Ordering::Relaxed);
+    counters
+        .bytes
+        .fetch_add(buf.len() as u64, Ordering::Relaxed);
+    visitor.file(&WalkedFile {
+        rel_path: &rel,
+        path: entry.path(),
+        content: buf,
+    });
+}
+
+enum ReadOutcome {
+    Read,
+    Skipped(SkipReason),
+}
+
+/// Reads a file into `buf`, refusing anything that is not a regular file by
+/// the time it is open (the walk's type check and the open are not atomic),
+/// and never reading more than `max` bytes even if the file grows meanwhile.
+fn read_regular_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
+    buf.clear();
+    let file = open_no_block(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(ReadOutcome::Skipped(SkipReason::NotRegular));
+    }
+    if meta.len() > max {
+        return Ok(ReadOutcome::Skipped(SkipReason::TooLarge));
+    }
+    // One byte past the limit tells a file that grew since `metadata` from
+    // one that is exactly at it.
+    let n = file.take(max + 1).read_to_end(buf)?;
+    if n as u64 > max {
+        buf.clear();
+        return Ok(ReadOutcome::Skipped(SkipReason::TooLarge));
+    }
+    Ok(ReadOutcome::Read)
+}
+
+/// Opens for reading without blocking: if a FIFO was swapped in after the
+/// walk looked, a blocking open would wait for a writer forever.
+#[cfg(unix)]
+fn open_no_block(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_block(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// A file is binary when its first 8 KiB hold a NUL byte, unless it is
+/// UTF-16 text, which is full of NULs and is scanned (decoded by the engine).
+pub fn looks_binary(content: &[u8]) -> bool {
+    let head = &content[..content.len().min(BINARY_PROBE)];
+    if !head.contains(&0) {
+        return false;
+    }
+    !looks_utf16(head)
+}
+
+/// UTF-16 with a byte-order mark, or without one when every other byte is NUL
+/// and the rest is printable ASCII (how UTF-16 looks for ASCII-heavy text).
+fn looks_utf16(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    if head.len() < 4 {
+        return false;
+    }
+    let pairs = head.len() / 2;
+    let (mut le, mut be) = (0usize, 0usize);
+    for p in head.chunks_exact(2) {
+        if p[1] == 0 && p[0] != 0 {
+            le += 1;
+        } else if p[0] == 0 && p[1] != 0 {
+            be += 1;
+        }
+    }
+    // Nearly all units must be ASCII-in-UTF-16; a real binary file is not.
+    le * 10 >= pairs * 9 || be * 10 >= pairs * 9
+}
+
+/// `path` relative to `root`, `/`-separated. The root itself (when the user
+/// scanned a single file) is named by its file name.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let rel = match path.strip_prefix(root) {
+        Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
+        Ok(_) if path.is_dir() => PathBuf::from("."),
+        _ => path.file_name().map(PathBuf::from).unwrap_or_default(),
+    };
+    let s = rel.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+fn io_error(rel: &str, e: &io::Error) -> ScanError {
+    let what = match e.kind() {
+        io::ErrorKind::NotFound => "vanished during the scan".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    ScanError {
+        path: Some(rel.to_string()),
+        message: format!("cannot read: {what}"),
+    }
+}
+
+fn report_walk_error(root: &Path, visitor: &dyn Visitor, err: &ignore::Error) {
+    visitor.error(walk_error(root, err));
+}
+
+/// Turns the walker's nested error into one line naming the path.
+fn walk_error(root: &Path, err: &ignore::Error) -> ScanError {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let mut e = walk_error(root, err);
+            e.path = Some(relative_path(root, path));
+            e
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(root, err)
+        }
+        ignore::Error::Loop { ancestor, child } => ScanError {
+            path: Some(relative_path(root, child)),
+            message: format!(
+                "symbolic link loop (points back to {}); not followed",
+                relative_path(root, ancestor)
+            ),
+        },
+        ignore::Error::Io(e) => ScanError {
+            path: None,
+            message: match e.kind() {
+                io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                io::ErrorKind::NotFound => "vanished during the scan".to_string(),
+                _ => e.to_string(),
+            },
+        },
+        other => ScanError {
+            path: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_means_binary_but_utf16_does_not() {
+        assert!(!looks_binary(b"plain text\n"));
+        assert!(looks_binary(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"));
+        let utf16le: Vec<u8> = "key = value\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(!looks_binary(&utf16le));
+        let mut bom = vec![0xFF, 0xFE];
+        bom.extend_from_slice(&utf16le);
+        assert!(!looks_binary(&bom));
+    }
+
+    #[test]
+    fn relative_paths_use_slashes_and_name_a_file_root() {
+        let root = Path::new("/a/b");
+        assert_eq!(relative_path(root, Path::new("/a/b/c/d.txt")), "c/d.txt");
+        assert_eq!(
+            relative_path(Path::new("/a/b/x.env"), Path::new("/a/b/x.env")),
+            "x.env"
+        );
+    }
+}
