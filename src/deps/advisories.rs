@@ -321,7 +321,7 @@ fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read advisory: {e}"))?;
     let mut adv: Advisory = text
         .parse()
-        .map_err(|e: rustsec::Error| format!("malformed advisory, skipped: {e}"))?;
+        .map_err(|e: rustsec::Error| format!("malformed advisory, skipped: {}", one_line(&e.to_string())))?;
     if Advisory::is_draft(file) || adv.metadata.id.is_placeholder() {
         return Ok(None);
     }
@@ -342,6 +342,17 @@ fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
         Some(_) => return Err("advisory skipped: collection is not `crates`".to_string()),
     }
     Ok(Some(adv))
+}
+
+/// A parser's multi-line message (TOML errors draw a caret under the
+/// source) as one line: its first line and its last, which says what is wrong.
+fn one_line(msg: &str) -> String {
+    let lines: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).
