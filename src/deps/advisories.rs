@@ -319,9 +319,9 @@ pub fn load_for_crates(db: &Path, crates: &BTreeSet<String>) -> (Vec<Advisory>, 
 /// give `None`.
 fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read advisory: {e}"))?;
-    let mut adv: Advisory = text
-        .parse()
-        .map_err(|e: rustsec::Error| format!("malformed advisory, skipped: {}", one_line(&e.to_string())))?;
+    let mut adv: Advisory = text.parse().map_err(|e: rustsec::Error| {
+        format!("malformed advisory, skipped: {}", one_line(&e.to_string()))
+    })?;
     if Advisory::is_draft(file) || adv.metadata.id.is_placeholder() {
         return Ok(None);
     }
@@ -347,7 +347,11 @@ fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
 /// A parser's multi-line message (TOML errors draw a caret under the
 /// source) as one line: its first line and its last, which says what is wrong.
 fn one_line(msg: &str) -> String {
-    let lines: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     match lines.as_slice() {
         [] => String::new(),
         [one] => (*one).to_string(),
