@@ -10,6 +10,7 @@
 pub mod advisories;
 pub mod audit;
 pub mod lockfile;
+pub mod metadata;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -80,9 +81,6 @@ pub fn audit(
     if args.yanked && args.offline {
         bail!("--yanked checks crates.io's index over the network, which --offline forbids; drop one of them");
     }
-    if args.metadata {
-        bail!("--metadata is not available in this build yet");
-    }
     if args.yanked {
         bail!("--yanked is not available in this build: tripline has no HTTP client yet; use `cargo audit` for yanked crates meanwhile");
     }
@@ -139,6 +137,28 @@ pub fn audit(
     let (advs, errors) = advisories::load_for_crates(&loc.path, &crates);
     out.errors.extend(errors);
 
+    // --metadata: per lockfile, the kinds of its packages. A lockfile cargo
+    // cannot resolve keeps its findings, without kinds, and says why.
+    let mut dep_kinds: BTreeMap<usize, metadata::DependencyKinds> = BTreeMap::new();
+    if args.metadata {
+        for (i, a) in audits.iter().enumerate() {
+            let full = if root.is_file() {
+                root.to_path_buf()
+            } else {
+                root.join(&a.rel_path)
+            };
+            match metadata::dependency_kinds(&full) {
+                Ok(k) => {
+                    dep_kinds.insert(i, k);
+                }
+                Err(e) => out.errors.push(ScanError {
+                    path: Some(a.rel_path.clone()),
+                    message: format!("{e:#}"),
+                }),
+            }
+        }
+    }
+
     let matches = audit::find_matches(&audits, &advs, &settings);
     let mut hashes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut kinds: BTreeMap<&str, (FindingKind, &rustsec::Advisory)> = BTreeMap::new();
@@ -150,7 +170,21 @@ pub fn audit(
         let h = hashes
             .entry(m.lockfile)
             .or_insert_with(|| crate::report::linehash::line_hashes(lf.content));
-        out.findings.push(audit::finding(m, lf, h, &settings));
+        let mut f = audit::finding(m, lf, h, &settings);
+        if let Some(kinds) = dep_kinds.get(&m.lockfile) {
+            let pkg = &lf.tree.packages[m.package];
+            match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
+                // Not built for this platform.
+                None => continue,
+                Some("dev") if args.exclude_dev => continue,
+                Some(k) => {
+                    if let Some(d) = f.dependency.as_mut() {
+                        d.dependency_kind = Some(k.to_string());
+                    }
+                }
+            }
+        }
+        out.findings.push(f);
         kinds.insert(m.advisory.metadata.id.as_str(), (m.kind, m.advisory));
     }
     for (id, (kind, adv)) in kinds {
