@@ -222,6 +222,16 @@ pub fn run_db_command(
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
     match cmd {
         DbCommand::Fetch => {
+            // Fetch into ours, never over cargo-audit's copy that `locate`
+            // may fall back to for reading.
+            let loc = DbLocation {
+                path: config
+                    .deps
+                    .db
+                    .as_deref()
+                    .map_or_else(advisories::default_cache_path, |p| config.resolve(p)),
+                explicit: config.deps.db.is_some(),
+            };
             if !global.quiet {
                 eprintln!("tripline: fetching {url} into {}", loc.path.display());
             }
