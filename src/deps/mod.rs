@@ -126,10 +126,32 @@ pub fn audit(
     let loc = advisories::locate(args.db.as_deref(), config);
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
     advisories::ensure(&loc, args.offline, url)?;
-    if let Some(w) = staleness_warning(&loc, args.max_db_age.or(config.deps.max_db_age)) {
-        out.warnings.push(w);
-    }
+    // Dating the database lists every crate folder: mostly waiting on the
+    // file system, so it runs beside the loading and matching.
+    let max_age = args.max_db_age.or(config.deps.max_db_age);
+    std::thread::scope(|s| {
+        let stale = s.spawn(|| staleness_warning(&loc, max_age));
+        let result = audit_with_db(root, &audits, &loc, args, &settings, &mut ignores, &mut out);
+        // A panic while dating only loses the warning.
+        if let Ok(Some(w)) = stale.join() {
+            out.warnings.push(w);
+        }
+        result
+    })?;
+    out.warnings.extend(ignores.finish());
+    Ok(out)
+}
 
+/// Loads the advisories the lockfiles need, matches, and fills `out`.
+fn audit_with_db(
+    root: &Path,
+    audits: &[LockfileAudit<'_>],
+    loc: &DbLocation,
+    args: &ScanArgs,
+    settings: &MatchSettings,
+    ignores: &mut Ignores,
+    out: &mut DepsOutcome,
+) -> Result<()> {
     let crates: BTreeSet<String> = audits
         .iter()
         .flat_map(|a| a.tree.packages.iter().map(|p| p.name().to_string()))
@@ -159,7 +181,7 @@ pub fn audit(
         }
     }
 
-    let matches = audit::find_matches(&audits, &advs, &settings);
+    let matches = audit::find_matches(audits, &advs, settings);
     let mut hashes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut kinds: BTreeMap<&str, (FindingKind, &rustsec::Advisory)> = BTreeMap::new();
     for m in &matches {
@@ -170,7 +192,7 @@ pub fn audit(
         let h = hashes
             .entry(m.lockfile)
             .or_insert_with(|| crate::report::linehash::line_hashes(lf.content));
-        let mut f = audit::finding(m, lf, h, &settings);
+        let mut f = audit::finding(m, lf, h, settings);
         if let Some(kinds) = dep_kinds.get(&m.lockfile) {
             let pkg = &lf.tree.packages[m.package];
             match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
@@ -190,10 +212,9 @@ pub fn audit(
     for (id, (kind, adv)) in kinds {
         let of_rule: Vec<&Finding> = out.findings.iter().filter(|f| f.rule_id == id).collect();
         out.rules
-            .push(audit::rule_info(adv, kind, &of_rule, &settings));
+            .push(audit::rule_info(adv, kind, &of_rule, settings));
     }
-    out.warnings.extend(ignores.finish());
-    Ok(out)
+    Ok(())
 }
 
 /// "the database is N days old" when it is older than `max_age` days.
