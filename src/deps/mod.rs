@@ -1,11 +1,30 @@
 //! Dependency audit: every Cargo.lock against the RustSec advisory database.
+//!
+//! [`audit`] is the dependency half of `tripline scan` and all of
+//! `tripline deps`: it reads the lockfiles the walker found, loads the
+//! advisories of the crates they contain from one database, matches, applies
+//! ignores, and hands back findings and rules. It never runs cargo or
+//! anything from the scanned tree (only `--metadata` does, see `metadata`),
+//! and it never formats output.
 
+pub mod advisories;
+pub mod audit;
+pub mod lockfile;
+pub mod metadata;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{bail, Result};
+
 use crate::cli::{DbCommand, GlobalArgs, ScanArgs};
 use crate::config::Config;
-use crate::finding::{Finding, RuleInfo, ScanError};
+use crate::finding::{Finding, FindingKind, RuleInfo, ScanError};
+
+use self::advisories::{DbLocation, DEFAULT_DB_URL, DEFAULT_MAX_AGE_DAYS};
+use self::audit::{Ignores, LockfileAudit, MatchSettings};
+use self::lockfile::LockedTree;
 
 /// What the dependency half of a scan produced.
 #[derive(Debug, Default)]
@@ -17,23 +36,255 @@ pub struct DepsOutcome {
     pub lockfiles_audited: u64,
 }
 
+/// Informational dependency kinds the user made fatal (`--deny`,
+/// `[deps] deny`), for [`Finding::fails_at`]. Unknown names are an error.
+pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>> {
+    let mut out = Vec::new();
+    for k in args.deny.iter().chain(&config.deps.deny) {
+        let kind = match k.trim() {
+            "unmaintained" => FindingKind::Unmaintained,
+            "unsound" => FindingKind::Unsound,
+            "notice" => FindingKind::Notice,
+            "yanked" => FindingKind::Yanked,
+            other => bail!(
+                "unknown kind `{other}` in --deny / [deps] deny (expected unmaintained, unsound, notice or yanked)"
+            ),
+        };
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
+}
+
 /// Audits `lockfiles` (paths relative to `root`, `/`-separated, as found by
 /// the walker). An `Err` is fatal for the run (no database, failed fetch):
 /// exit status 2. A bad lockfile or advisory is a `ScanError` and the rest go on.
 pub fn audit(
-    _root: &Path,
-    _lockfiles: &[PathBuf],
-    _args: &ScanArgs,
-    _config: &Config,
+    root: &Path,
+    lockfiles: &[PathBuf],
+    args: &ScanArgs,
+    config: &Config,
 ) -> anyhow::Result<DepsOutcome> {
-    Ok(DepsOutcome::default())
+    let mut out = DepsOutcome::default();
+    denied_kinds(args, config)?;
+    let settings = MatchSettings::new(
+        args.target_os
+            .as_deref()
+            .or(config.deps.target_os.as_deref()),
+        args.target_arch
+            .as_deref()
+            .or(config.deps.target_arch.as_deref()),
+        config.deps.informational_severity,
+    )?;
+    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore)?;
+    if args.yanked && args.offline {
+        bail!("--yanked checks crates.io's index over the network, which --offline forbids; drop one of them");
+    }
+    if args.yanked {
+        bail!("--yanked is not available in this build: tripline has no HTTP client yet; use `cargo audit` for yanked crates meanwhile");
+    }
+
+    // Read and parse every lockfile first: an empty tree needs no database.
+    let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
+    for rel in lockfiles {
+        let rel_str = rel.to_string_lossy().replace('\\', "/");
+        let full = if root.is_file() {
+            root.to_path_buf()
+        } else {
+            root.join(rel)
+        };
+        match std::fs::read(&full) {
+            Ok(bytes) => contents.push((rel_str, bytes)),
+            Err(e) => out.errors.push(ScanError {
+                path: Some(rel_str),
+                message: format!("cannot read lockfile: {e}"),
+            }),
+        }
+    }
+    let mut audits: Vec<LockfileAudit<'_>> = Vec::new();
+    for (rel, bytes) in &contents {
+        let text = String::from_utf8_lossy(bytes);
+        match LockedTree::parse(&text) {
+            Ok(tree) => audits.push(LockfileAudit {
+                rel_path: rel.clone(),
+                tree,
+                content: bytes,
+            }),
+            Err(e) => out.errors.push(ScanError {
+                path: Some(rel.clone()),
+                message: format!("cannot parse lockfile: {e}"),
+            }),
+        }
+    }
+    out.lockfiles_audited = audits.len() as u64;
+    if lockfiles.is_empty() {
+        out.warnings.extend(ignores.finish());
+        return Ok(out);
+    }
+
+    let loc = advisories::locate(args.db.as_deref(), config);
+    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
+    advisories::ensure(&loc, args.offline, url)?;
+    // Dating the database lists every crate folder: mostly waiting on the
+    // file system, so it runs beside the loading and matching.
+    let max_age = args.max_db_age.or(config.deps.max_db_age);
+    std::thread::scope(|s| {
+        let stale = s.spawn(|| staleness_warning(&loc, max_age));
+        let result = audit_with_db(root, &audits, &loc, args, &settings, &mut ignores, &mut out);
+        // A panic while dating only loses the warning.
+        if let Ok(Some(w)) = stale.join() {
+            out.warnings.push(w);
+        }
+        result
+    })?;
+    out.warnings.extend(ignores.finish());
+    Ok(out)
+}
+
+/// Loads the advisories the lockfiles need, matches, and fills `out`.
+fn audit_with_db(
+    root: &Path,
+    audits: &[LockfileAudit<'_>],
+    loc: &DbLocation,
+    args: &ScanArgs,
+    settings: &MatchSettings,
+    ignores: &mut Ignores,
+    out: &mut DepsOutcome,
+) -> Result<()> {
+    let crates: BTreeSet<String> = audits
+        .iter()
+        .flat_map(|a| a.tree.packages.iter().map(|p| p.name().to_string()))
+        .collect();
+    let (advs, errors) = advisories::load_for_crates(&loc.path, &crates);
+    out.errors.extend(errors);
+
+    // --metadata: per lockfile, the kinds of its packages. A lockfile cargo
+    // cannot resolve keeps its findings, without kinds, and says why.
+    let mut dep_kinds: BTreeMap<usize, metadata::DependencyKinds> = BTreeMap::new();
+    if args.metadata {
+        for (i, a) in audits.iter().enumerate() {
+            let full = if root.is_file() {
+                root.to_path_buf()
+            } else {
+                root.join(&a.rel_path)
+            };
+            match metadata::dependency_kinds(&full) {
+                Ok(k) => {
+                    dep_kinds.insert(i, k);
+                }
+                Err(e) => out.errors.push(ScanError {
+                    path: Some(a.rel_path.clone()),
+                    message: format!("{e:#}"),
+                }),
+            }
+        }
+    }
+
+    let matches = audit::find_matches(audits, &advs, settings);
+    let mut hashes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut kinds: BTreeMap<&str, (FindingKind, &rustsec::Advisory)> = BTreeMap::new();
+    for m in &matches {
+        if ignores.ignores(m.advisory) {
+            continue;
+        }
+        let lf = &audits[m.lockfile];
+        let h = hashes
+            .entry(m.lockfile)
+            .or_insert_with(|| crate::report::linehash::line_hashes(lf.content));
+        let mut f = audit::finding(m, lf, h, settings);
+        if let Some(kinds) = dep_kinds.get(&m.lockfile) {
+            let pkg = &lf.tree.packages[m.package];
+            match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
+                // Not built for this platform.
+                None => continue,
+                Some("dev") if args.exclude_dev => continue,
+                Some(k) => {
+                    if let Some(d) = f.dependency.as_mut() {
+                        d.dependency_kind = Some(k.to_string());
+                    }
+                }
+            }
+        }
+        out.findings.push(f);
+        kinds.insert(m.advisory.metadata.id.as_str(), (m.kind, m.advisory));
+    }
+    for (id, (kind, adv)) in kinds {
+        let of_rule: Vec<&Finding> = out.findings.iter().filter(|f| f.rule_id == id).collect();
+        out.rules
+            .push(audit::rule_info(adv, kind, &of_rule, settings));
+    }
+    Ok(())
+}
+
+/// "the database is N days old" when it is older than `max_age` days.
+fn staleness_warning(loc: &DbLocation, max_age: Option<u64>) -> Option<String> {
+    let max_age = max_age.unwrap_or(DEFAULT_MAX_AGE_DAYS);
+    let age = advisories::age(&loc.path)?;
+    let day = advisories::parse_ymd(&age.date)?;
+    let days = advisories::today() - day;
+    (days > i64::try_from(max_age).unwrap_or(i64::MAX)).then(|| {
+        format!(
+            "the advisory database at {} is {days} days old ({} {}), older than --max-db-age {max_age}; run `tripline db fetch` to update it",
+            loc.path.display(),
+            age.judged_by,
+            age.date
+        )
+    })
 }
 
 /// `tripline db fetch|info`.
 pub fn run_db_command(
-    _cmd: &DbCommand,
-    _global: &GlobalArgs,
-    _config: &Config,
+    cmd: &DbCommand,
+    global: &GlobalArgs,
+    config: &Config,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not written yet")
+    let loc = advisories::locate(None, config);
+    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
+    match cmd {
+        DbCommand::Fetch => {
+            // Fetch into ours, never over cargo-audit's copy that `locate`
+            // may fall back to for reading.
+            let loc = DbLocation {
+                path: config
+                    .deps
+                    .db
+                    .as_deref()
+                    .map_or_else(advisories::default_cache_path, |p| config.resolve(p)),
+                explicit: config.deps.db.is_some(),
+            };
+            if !global.quiet {
+                eprintln!("tripline: fetching {url} into {}", loc.path.display());
+            }
+            advisories::fetch(&loc.path, url)?;
+            print_info(&loc)?;
+        }
+        DbCommand::Info => {
+            if !advisories::is_database(&loc.path) {
+                bail!(
+                    "no advisory database at {}; run `tripline db fetch`, or set [deps] db in tripline.toml",
+                    loc.path.display()
+                );
+            }
+            print_info(&loc)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_info(loc: &DbLocation) -> Result<()> {
+    let age = advisories::age(&loc.path);
+    println!("path:       {}", loc.path.display());
+    println!(
+        "commit:     {}",
+        age.as_ref()
+            .and_then(|a| a.commit.as_deref())
+            .unwrap_or("(not a git checkout)")
+    );
+    match &age {
+        Some(a) => println!("date:       {} ({})", a.date, a.judged_by),
+        None => println!("date:       unknown"),
+    }
+    println!("advisories: {}", advisories::count(&loc.path));
+    Ok(())
 }

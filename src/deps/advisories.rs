@@ -1,0 +1,435 @@
+//! The RustSec advisory database on disk: where it is, fetching it with
+//! `git`, how old it is, and loading the advisories of the crates a scan
+//! needs.
+//!
+//! The database keeps one folder per crate (`crates/<name>/RUSTSEC-*.md`),
+//! so only the folders of crates that occur in the audited lockfiles are
+//! read: the cost of a run follows the lockfiles, not the database. A
+//! malformed advisory costs only itself. This module does not match
+//! advisories against packages (that is `audit`).
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use rustsec::advisory::Advisory;
+use rustsec::Collection;
+
+use crate::finding::ScanError;
+
+/// Where `tripline db fetch` clones from unless `[deps] db_url` says otherwise.
+pub const DEFAULT_DB_URL: &str = "https://github.com/rustsec/advisory-db.git";
+
+/// Default `--max-db-age`, in days.
+pub const DEFAULT_MAX_AGE_DAYS: u64 = 90;
+
+/// How many of the highest-numbered advisories are read to date a database
+/// that is not a git checkout (see [`newest_advisory_date`]).
+const DATING_SAMPLE: usize = 64;
+
+/// Where the database is looked for, and why.
+#[derive(Debug, Clone)]
+pub struct DbLocation {
+    pub path: PathBuf,
+    /// The user named it (`--db`, `[deps] db`): never swapped for cargo-audit's.
+    pub explicit: bool,
+}
+
+/// `--db`, else `[deps] db`, else `$XDG_CACHE_HOME/tripline/advisory-db`
+/// (`~/.cache/...`), else cargo-audit's `~/.cargo/advisory-db` when ours is
+/// missing and that one exists.
+pub fn locate(cli_db: Option<&Path>, config: &crate::config::Config) -> DbLocation {
+    if let Some(p) = cli_db {
+        return DbLocation {
+            path: p.to_path_buf(),
+            explicit: true,
+        };
+    }
+    if let Some(p) = &config.deps.db {
+        return DbLocation {
+            path: config.resolve(p),
+            explicit: true,
+        };
+    }
+    let ours = default_cache_path();
+    if !ours.exists() {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| home_dir().map(|h| h.join(".cargo")));
+        if let Some(theirs) = cargo_home.map(|c| c.join("advisory-db")) {
+            if theirs.join("crates").is_dir() {
+                return DbLocation {
+                    path: theirs,
+                    explicit: false,
+                };
+            }
+        }
+    }
+    DbLocation {
+        path: ours,
+        explicit: false,
+    }
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `$XDG_CACHE_HOME/tripline/advisory-db`, or `~/.cache/tripline/advisory-db`.
+pub fn default_cache_path() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    cache.join("tripline").join("advisory-db")
+}
+
+/// Whether `path` looks like a RustSec database (it has `crates/`).
+pub fn is_database(path: &Path) -> bool {
+    path.join("crates").is_dir()
+}
+
+/// Makes sure a database is at `loc`: fetches it when missing unless
+/// `offline`. Errors name the path and the way out.
+pub fn ensure(loc: &DbLocation, offline: bool, url: &str) -> Result<()> {
+    if is_database(&loc.path) {
+        return Ok(());
+    }
+    if loc.path.exists() && std::fs::read_dir(&loc.path).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not a RustSec advisory database (no crates/ folder); point --db at one or run `tripline db fetch`",
+            loc.path.display()
+        );
+    }
+    if offline {
+        bail!(
+            "no advisory database at {} and --offline forbids fetching it; run `tripline db fetch` first, or pass --db PATH to a copy of https://github.com/rustsec/advisory-db",
+            loc.path.display()
+        );
+    }
+    fetch(&loc.path, url)
+}
+
+/// Clones (shallow) or updates the database at `path` with the `git`
+/// command line. A clone goes to a temporary folder beside `path` first, so
+/// a failed one leaves nothing half-made.
+pub fn fetch(path: &Path, url: &str) -> Result<()> {
+    if path.join(".git").exists() {
+        run_git(path, &["fetch", "--quiet", "--depth", "1", url, "HEAD"])
+            .with_context(|| fetch_failed(url, path))?;
+        run_git(path, &["reset", "--quiet", "--hard", "FETCH_HEAD"])
+            .with_context(|| fetch_failed(url, path))?;
+        return Ok(());
+    }
+    if path.exists() && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} exists and is not a git checkout; cannot update it (remove it, or pass --db to use it as it is)",
+            path.display()
+        );
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".advisory-db-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a temporary folder in {}", parent.display()))?;
+    let dest = tmp.path().join("db");
+    let dest_str = dest.to_string_lossy().into_owned();
+    run_git(
+        parent,
+        &["clone", "--quiet", "--depth", "1", url, &dest_str],
+    )
+    .with_context(|| fetch_failed(url, path))?;
+    if path.exists() {
+        // An empty folder left by the user: replace it.
+        let _ = std::fs::remove_dir(path);
+    }
+    std::fs::rename(&dest, path)
+        .with_context(|| format!("cannot move the clone to {}", path.display()))?;
+    Ok(())
+}
+
+fn fetch_failed(url: &str, path: &Path) -> String {
+    format!(
+        "cannot fetch the advisory database from {url} into {}; check the URL ([deps] db_url) and the network, or pass --db PATH to an existing copy",
+        path.display()
+    )
+}
+
+/// Runs `git` in `dir` with no prompts and no user hooks; stderr becomes the
+/// error.
+fn run_git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .context("cannot run `git` (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// What `db info` prints and the staleness check reads.
+#[derive(Debug, Clone)]
+pub struct DbAge {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// "last commit" or "newest advisory".
+    pub judged_by: &'static str,
+    pub commit: Option<String>,
+}
+
+/// The database's date: its last commit's when it is a git checkout, else
+/// the newest advisory date (see [`newest_advisory_date`]).
+pub fn age(path: &Path) -> Option<DbAge> {
+    if path.join(".git").exists() {
+        if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI"]) {
+            if date.len() >= 10 {
+                let commit = run_git(path, &["rev-parse", "HEAD"]).ok();
+                return Some(DbAge {
+                    date: date[..10].to_string(),
+                    judged_by: "last commit",
+                    commit,
+                });
+            }
+        }
+    }
+    newest_advisory_date(path).map(|date| DbAge {
+        date,
+        judged_by: "newest advisory",
+        commit: None,
+    })
+}
+
+/// The newest `date` among the database's most recent advisories. RustSec
+/// numbers advisories in the order it publishes them, so the newest date is
+/// among the highest ids; reading only those (a directory listing plus a few
+/// dozen small files) keeps a run's cost independent of the database size.
+pub fn newest_advisory_date(path: &Path) -> Option<String> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for dir in [path.join("crates"), path.join("rust")] {
+        let Ok(crates) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for c in crates.flatten() {
+            let Ok(entries) = std::fs::read_dir(c.path()) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("RUSTSEC-") && name.ends_with(".md") {
+                    files.push((name, e.path()));
+                }
+            }
+        }
+    }
+    files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    files
+        .iter()
+        .take(DATING_SAMPLE)
+        .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
+        .filter_map(|text| {
+            text.lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("date = "))
+                .map(|d| d.trim_matches('"').to_string())
+        })
+        .filter(|d| parse_ymd(d).is_some())
+        .max()
+}
+
+/// How many advisories the database holds (crates and toolchain).
+pub fn count(path: &Path) -> usize {
+    let mut n = 0;
+    for dir in [path.join("crates"), path.join("rust")] {
+        let Ok(crates) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for c in crates.flatten() {
+            let Ok(entries) = std::fs::read_dir(c.path()) else {
+                continue;
+            };
+            n += entries
+                .flatten()
+                .filter(|e| e.path().extension() == Some(OsStr::new("md")))
+                .count();
+        }
+    }
+    n
+}
+
+/// The advisories of `crates`, read from `crates/<name>/*.md`. A file that
+/// does not parse, or whose name or folder disagrees with its id and
+/// package, is a [`ScanError`] naming it; the others still load.
+pub fn load_for_crates(db: &Path, crates: &BTreeSet<String>) -> (Vec<Advisory>, Vec<ScanError>) {
+    let mut advisories = Vec::new();
+    let mut errors = Vec::new();
+    for name in crates {
+        // A lockfile's package names are crate names, but they come from a
+        // scanned file: never let one walk out of the database.
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            continue;
+        }
+        let dir = db.join("crates").join(name);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let file = p.file_name().and_then(OsStr::to_str).unwrap_or("");
+                !file.starts_with('.') && file.ends_with(".md")
+            })
+            .collect();
+        files.sort();
+        for file in files {
+            match load_one(&file, name) {
+                Ok(Some(a)) => advisories.push(a),
+                Ok(None) => {}
+                Err(message) => errors.push(ScanError {
+                    path: Some(file.display().to_string()),
+                    message,
+                }),
+            }
+        }
+    }
+    (advisories, errors)
+}
+
+/// One advisory file, with the checks rustsec's own loader applies (file
+/// named after the id, folder after the package). Drafts and placeholders
+/// give `None`.
+fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read advisory: {e}"))?;
+    let mut adv: Advisory = text.parse().map_err(|e: rustsec::Error| {
+        format!("malformed advisory, skipped: {}", one_line(&e.to_string()))
+    })?;
+    if Advisory::is_draft(file) || adv.metadata.id.is_placeholder() {
+        return Ok(None);
+    }
+    let expected = format!("{}.md", adv.metadata.id);
+    if file.file_name().and_then(OsStr::to_str) != Some(expected.as_str()) {
+        return Err(format!(
+            "advisory skipped: its id says it should be named {expected}"
+        ));
+    }
+    if adv.metadata.package.as_str() != crate_dir {
+        return Err(format!(
+            "advisory skipped: it is about `{}` but sits in crates/{crate_dir}/",
+            adv.metadata.package
+        ));
+    }
+    match adv.metadata.collection {
+        Some(Collection::Crates) | None => adv.metadata.collection = Some(Collection::Crates),
+        Some(_) => return Err("advisory skipped: collection is not `crates`".to_string()),
+    }
+    Ok(Some(adv))
+}
+
+/// A parser's multi-line message (TOML errors draw a caret under the
+/// source) as one line: its first line and its last, which says what is wrong.
+fn one_line(msg: &str) -> String {
+    let lines: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).
+pub fn parse_ymd(s: &str) -> Option<i64> {
+    let mut it = s.get(..10)?.splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if s.get(4..5) != Some("-") || s.get(7..8) != Some("-") || !(1..=12).contains(&m) {
+        return None;
+    }
+    if !(1..=days_in_month(y, m)).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Today in days since 1970-01-01 (UTC). `TRIPLINE_TODAY=YYYY-MM-DD`
+/// overrides it, so tests of expiry do not depend on the calendar.
+pub fn today() -> i64 {
+    if let Some(d) = std::env::var("TRIPLINE_TODAY")
+        .ok()
+        .and_then(|s| parse_ymd(&s))
+    {
+        return d;
+    }
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs / 86_400).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_count_days() {
+        assert_eq!(parse_ymd("1970-01-01"), Some(0));
+        assert_eq!(parse_ymd("2000-03-01"), Some(11_017));
+        assert_eq!(
+            parse_ymd("2026-11-23").unwrap() - parse_ymd("2026-08-21").unwrap(),
+            94
+        );
+        assert_eq!(parse_ymd("2026-02-29"), None);
+        assert_eq!(parse_ymd("2024-02-29").map(|d| d > 0), Some(true));
+        assert_eq!(parse_ymd("next week"), None);
+    }
+
+    #[test]
+    fn default_location_honours_xdg() {
+        // Read-only check of the rule, not of the environment: the path ends
+        // the same way wherever the cache is.
+        assert!(default_cache_path().ends_with("tripline/advisory-db"));
+    }
+}

@@ -1,0 +1,422 @@
+//! Matching lockfile packages against advisories, and turning each match
+//! into a [`Finding`] with its location, fix and dependency path.
+//!
+//! The match itself is rustsec's [`Query`] (version ranges, source,
+//! platform, withdrawn), applied per package exactly as cargo-audit applies
+//! it, so the two agree on what is affected. This module adds what
+//! cargo-audit does not have: one run over many lockfiles, exact lockfile
+//! lines, expiring ignores. It does not read the database or format output.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use anyhow::{bail, Result};
+use rustsec::advisory::{Advisory, Informational, License};
+use rustsec::database::Query;
+use rustsec::platforms::target::{Arch, OS};
+use rustsec::semver;
+
+use crate::config::AdvisoryIgnore;
+use crate::finding::{
+    fingerprint, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo, Severity,
+};
+
+use super::advisories::{parse_ymd, today};
+use super::lockfile::LockedTree;
+
+/// A lockfile ready to audit.
+pub struct LockfileAudit<'a> {
+    /// Relative to the scan root, `/`-separated.
+    pub rel_path: String,
+    pub tree: LockedTree,
+    pub content: &'a [u8],
+}
+
+/// The settings a match depends on.
+pub struct MatchSettings {
+    pub target_os: Vec<OS>,
+    pub target_arch: Vec<Arch>,
+    pub informational_severity: Severity,
+}
+
+impl MatchSettings {
+    pub fn new(
+        target_os: Option<&str>,
+        target_arch: Option<&str>,
+        informational_severity: Option<Severity>,
+    ) -> Result<MatchSettings> {
+        let target_os = match target_os {
+            Some(s) => match s.parse::<OS>() {
+                Ok(os) => vec![os],
+                Err(_) => bail!("unknown --target-os `{s}` (expected e.g. linux, windows, macos)"),
+            },
+            None => Vec::new(),
+        };
+        let target_arch = match target_arch {
+            Some(s) => match s.parse::<Arch>() {
+                Ok(a) => vec![a],
+                Err(_) => {
+                    bail!("unknown --target-arch `{s}` (expected e.g. x86_64, aarch64, wasm32)")
+                }
+            },
+            None => Vec::new(),
+        };
+        Ok(MatchSettings {
+            target_os,
+            target_arch,
+            informational_severity: informational_severity.unwrap_or(Severity::Low),
+        })
+    }
+}
+
+/// The kind of finding an advisory makes, or `None` for informational kinds
+/// that cargo-audit does not report either (`informational = "other"`).
+pub fn kind_of(adv: &Advisory) -> Option<FindingKind> {
+    match &adv.metadata.informational {
+        None => Some(FindingKind::Vulnerability),
+        Some(Informational::Unmaintained) => Some(FindingKind::Unmaintained),
+        Some(Informational::Unsound) => Some(FindingKind::Unsound),
+        Some(Informational::Notice) => Some(FindingKind::Notice),
+        Some(_) => None,
+    }
+}
+
+/// One advisory applying to one package of one lockfile.
+pub struct Match<'a> {
+    pub lockfile: usize,
+    pub package: usize,
+    pub advisory: &'a Advisory,
+    pub kind: FindingKind,
+}
+
+/// Every (lockfile, package, advisory) that applies.
+pub fn find_matches<'a>(
+    lockfiles: &[LockfileAudit<'_>],
+    advisories: &'a [Advisory],
+    settings: &MatchSettings,
+) -> Vec<Match<'a>> {
+    let mut by_crate: HashMap<&str, Vec<&Advisory>> = HashMap::new();
+    for a in advisories {
+        by_crate
+            .entry(a.metadata.package.as_str())
+            .or_default()
+            .push(a);
+    }
+    let mut out = Vec::new();
+    for (li, lf) in lockfiles.iter().enumerate() {
+        for (pi, p) in lf.tree.packages.iter().enumerate() {
+            // Like cargo-audit: only crates.io packages; a path or git
+            // package of the same name is not the published crate.
+            if !p
+                .package
+                .source
+                .as_ref()
+                .is_some_and(|s| s.is_default_registry())
+            {
+                continue;
+            }
+            let Some(cands) = by_crate.get(p.name()) else {
+                continue;
+            };
+            let query = Query::new()
+                .package(&p.package)
+                .withdrawn(false)
+                .target_os(settings.target_os.clone())
+                .target_arch(settings.target_arch.clone());
+            for adv in cands {
+                let Some(kind) = kind_of(adv) else { continue };
+                if query.matches(adv) {
+                    out.push(Match {
+                        lockfile: li,
+                        package: pi,
+                        advisory: adv,
+                        kind,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The ignores in force, and what became of them.
+pub struct Ignores {
+    active: BTreeMap<String, IgnoreEntry>,
+    pub warnings: Vec<String>,
+}
+
+struct IgnoreEntry {
+    source: &'static str,
+    used: bool,
+}
+
+impl Ignores {
+    /// `--ignore` ids never expire; `[deps] ignore` entries stop applying
+    /// after their `until` day, with a warning.
+    pub fn new(cli: &[String], config: &[AdvisoryIgnore]) -> Result<Ignores> {
+        let today = today();
+        let mut active = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for c in config {
+            if let Some(until) = &c.until {
+                let Some(day) = parse_ymd(until) else {
+                    bail!(
+                        "[deps] ignore for {}: `until = {until}` is not a date (YYYY-MM-DD)",
+                        c.id
+                    );
+                };
+                if today > day {
+                    let reason = c
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    warnings.push(format!(
+                        "ignore of {}{reason} expired on {until}: the advisory is reported again",
+                        c.id
+                    ));
+                    continue;
+                }
+            }
+            active.insert(
+                c.id.clone(),
+                IgnoreEntry {
+                    source: "[deps] ignore",
+                    used: false,
+                },
+            );
+        }
+        for id in cli {
+            active.entry(id.clone()).or_insert(IgnoreEntry {
+                source: "--ignore",
+                used: false,
+            });
+        }
+        Ok(Ignores { active, warnings })
+    }
+
+    /// Whether `id` (or one of its aliases) is ignored; records the use.
+    pub fn ignores(&mut self, adv: &Advisory) -> bool {
+        let mut hit = false;
+        let ids = std::iter::once(adv.metadata.id.as_str())
+            .chain(adv.metadata.aliases.iter().map(|a| a.as_str()));
+        for id in ids {
+            if let Some(e) = self.active.get_mut(id) {
+                e.used = true;
+                hit = true;
+            }
+        }
+        hit
+    }
+
+    /// One warning per ignore that matched nothing in this run.
+    pub fn finish(mut self) -> Vec<String> {
+        for (id, e) in &self.active {
+            if !e.used {
+                self.warnings.push(format!(
+                    "stale ignore: {id} ({}) matched nothing in the audited lockfiles; remove it",
+                    e.source
+                ));
+            }
+        }
+        self.warnings
+    }
+}
+
+/// The severity of a match: from the CVSS base score when the advisory has
+/// one; a vulnerability without one is medium (neither dismissed nor
+/// inflated); informational kinds get the configured severity.
+pub fn severity_of(adv: &Advisory, kind: FindingKind, settings: &MatchSettings) -> Severity {
+    if kind.is_informational() {
+        return settings.informational_severity;
+    }
+    match &adv.metadata.cvss {
+        Some(c) => Severity::from_cvss(c.score()),
+        None => Severity::Medium,
+    }
+}
+
+/// "upgrade to >= X" from the patched ranges: the lowest patched version
+/// above the one in use; "no fixed version" when there is none.
+pub fn fix_of(adv: &Advisory, current: &rustsec::Version) -> String {
+    let patched = adv.versions.patched();
+    if patched.is_empty() {
+        return "no fixed version".to_string();
+    }
+    let mut lowest: Option<rustsec::Version> = None;
+    for req in patched {
+        for c in &req.comparators {
+            // Upper bounds (`<2.0`) say where a patched range ends, not a
+            // version to upgrade to.
+            if matches!(c.op, semver::Op::Less | semver::Op::LessEq) {
+                continue;
+            }
+            let v = rustsec::Version {
+                major: c.major,
+                minor: c.minor.unwrap_or(0),
+                patch: c.patch.unwrap_or(0),
+                pre: c.pre.clone(),
+                build: Default::default(),
+            };
+            if &v > current && lowest.as_ref().is_none_or(|l| &v < l) {
+                lowest = Some(v);
+            }
+        }
+    }
+    match lowest {
+        Some(v) => format!("upgrade to >= {v}"),
+        None => {
+            let reqs: Vec<String> = patched.iter().map(|r| r.to_string()).collect();
+            format!("upgrade to a patched version ({})", reqs.join(" or "))
+        }
+    }
+}
+
+/// The link to give: the advisory's own `url` for CC-BY-4.0 advisories (the
+/// licence requires attribution to the original), else its rustsec.org page.
+pub fn url_of(adv: &Advisory) -> String {
+    if matches!(adv.metadata.license, License::CcBy40) {
+        if let Some(u) = &adv.metadata.url {
+            return u.to_string();
+        }
+    }
+    format!("https://rustsec.org/advisories/{}", adv.metadata.id)
+}
+
+/// Builds the finding for one match.
+pub fn finding(
+    m: &Match<'_>,
+    lf: &LockfileAudit<'_>,
+    line_hashes: &[String],
+    settings: &MatchSettings,
+) -> Finding {
+    let adv = m.advisory;
+    let pkg = &lf.tree.packages[m.package];
+    let version = pkg.package.version.to_string();
+    let id = adv.metadata.id.as_str();
+    let mut location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
+    location.line_hash = line_hashes
+        .get((pkg.start_line as usize).saturating_sub(1))
+        .cloned();
+    let paths = lf.tree.path_count(m.package);
+    Finding {
+        kind: m.kind,
+        rule_id: id.to_string(),
+        rule_title: adv.metadata.title.clone(),
+        severity: severity_of(adv, m.kind, settings),
+        confidence: Confidence::High,
+        location,
+        excerpt: format!("{}@{version}", pkg.name()),
+        fingerprint: fingerprint(&[id, pkg.name(), &version, &lf.rel_path]),
+        dependency: Some(DependencyInfo {
+            package: pkg.name().to_string(),
+            version: version.clone(),
+            aliases: adv.metadata.aliases.iter().map(|a| a.to_string()).collect(),
+            fix: fix_of(adv, &pkg.package.version),
+            dependency_path: lf.tree.shortest_path(m.package),
+            other_paths: paths.saturating_sub(1),
+            url: Some(url_of(adv)),
+            dependency_kind: None,
+            cvss: adv.metadata.cvss.as_ref().map(|c| c.score()),
+            date: Some(adv.metadata.date.as_str().to_string()),
+        }),
+        secret: None,
+    }
+}
+
+/// The rule (SARIF `reportingDescriptor`) for an advisory, with help that
+/// says what to do: the patched versions, where the crate comes from, the
+/// link, and the ignore snippet for when upgrading is not possible yet.
+pub fn rule_info(
+    adv: &Advisory,
+    kind: FindingKind,
+    findings: &[&Finding],
+    settings: &MatchSettings,
+) -> RuleInfo {
+    let id = adv.metadata.id.as_str();
+    let url = url_of(adv);
+    let patched: Vec<String> = adv
+        .versions
+        .patched()
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    let patched_text = if patched.is_empty() {
+        "none (no fixed version)".to_string()
+    } else {
+        patched.join(", ")
+    };
+    let description = adv.metadata.description.trim().to_string();
+    let aliases: Vec<String> = adv.metadata.aliases.iter().map(|a| a.to_string()).collect();
+
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "**{id}**: {} (`{}`)\n",
+        adv.metadata.title, adv.metadata.package
+    );
+    if !description.is_empty() {
+        let _ = writeln!(md, "{description}\n");
+    }
+    let _ = writeln!(md, "**Kind:** {kind}  ");
+    if let Some(c) = &adv.metadata.cvss {
+        let _ = writeln!(md, "**CVSS:** {} ({c})  ", c.score());
+    }
+    if !aliases.is_empty() {
+        let _ = writeln!(md, "**Aliases:** {}  ", aliases.join(", "));
+    }
+    let _ = writeln!(md, "**Patched versions:** {patched_text}\n");
+    let mut seen = BTreeSet::new();
+    let paths: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            let d = f.dependency.as_ref()?;
+            let line = format!(
+                "- `{}` in `{}`: {}{}",
+                f.excerpt,
+                f.location.path,
+                d.dependency_path.join(" → "),
+                if d.other_paths > 0 {
+                    format!(" (and {} other paths)", d.other_paths)
+                } else {
+                    String::new()
+                }
+            );
+            seen.insert(line.clone()).then_some(line)
+        })
+        .collect();
+    if !paths.is_empty() {
+        let _ = writeln!(md, "**Dependency path:**\n\n{}\n", paths.join("\n"));
+    }
+    let _ = writeln!(md, "**More:** <{url}>\n");
+    let _ = writeln!(
+        md,
+        "**To accept the risk for now**, add to `tripline.toml`:\n\n```toml\n[deps]\nignore = [\n  {{ id = \"{id}\", reason = \"why this does not affect us\", until = \"YYYY-MM-DD\" }},\n]\n```"
+    );
+
+    let mut help_text = format!("{id}: {}.", adv.metadata.title);
+    let _ = write!(help_text, " Patched versions: {patched_text}. See {url}.");
+    let _ = write!(
+        help_text,
+        " To accept the risk: [deps] ignore = [{{ id = \"{id}\", reason = \"...\", until = \"YYYY-MM-DD\" }}] in tripline.toml."
+    );
+
+    RuleInfo {
+        id: id.to_string(),
+        title: adv.metadata.title.clone(),
+        description: first_paragraph(&description)
+            .unwrap_or(&adv.metadata.title)
+            .to_string(),
+        help_text,
+        help_markdown: md,
+        severity: severity_of(adv, kind, settings),
+        confidence: Confidence::High,
+        tags: vec![kind.as_str().to_string(), "dependency".to_string()],
+        security_severity: adv.metadata.cvss.as_ref().map(|c| c.score()),
+        help_uri: Some(url),
+    }
+}
+
+fn first_paragraph(text: &str) -> Option<&str> {
+    text.split("\n\n").map(str::trim).find(|p| !p.is_empty())
+}

@@ -1,0 +1,237 @@
+//! `--metadata`: what `cargo metadata` knows and a lockfile does not, namely
+//! whether a package is a normal, build or dev dependency, and which
+//! packages are built for the host platform at all.
+//!
+//! This is the one place tripline runs a program because of the scanned
+//! tree, and only when asked. Cargo reads its configuration (`build.rustc`,
+//! `rustc-wrapper`, runners...) from the *current directory* upwards, and
+//! rustup picks the toolchain (`rust-toolchain.toml`, whose `path` may name
+//! a binary in the tree) the same way; so cargo runs in an empty temporary
+//! folder, with `--manifest-path` pointing at the tree, and the environment
+//! pins rustc and clears every wrapper. `cargo metadata` resolves but never
+//! builds: no build script or proc-macro runs. `--locked --offline` keep it
+//! from touching the lockfile or the network.
+//!
+//! The JSON is read with serde into the few fields needed, rather than
+//! through the `cargo_metadata` crate: those fields are stable (format
+//! version 1) and the crate would add a dependency tree for them.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    packages: Vec<MetaPackage>,
+    workspace_members: Vec<String>,
+    resolve: Option<Resolve>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetaPackage {
+    id: String,
+    name: String,
+    version: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Resolve {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Node {
+    id: String,
+    #[serde(default)]
+    deps: Vec<NodeDep>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NodeDep {
+    pkg: String,
+    #[serde(default)]
+    dep_kinds: Vec<DepKind>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DepKind {
+    kind: Option<String>,
+}
+
+/// The dependency kind of each `(name, version)` built for the host, as
+/// "normal", "build" or "dev". A package absent from the map is not built
+/// for this platform.
+#[derive(Debug, Default)]
+pub struct DependencyKinds {
+    kinds: HashMap<(String, String), &'static str>,
+}
+
+impl DependencyKinds {
+    pub fn get(&self, name: &str, version: &str) -> Option<&'static str> {
+        self.kinds
+            .get(&(name.to_string(), version.to_string()))
+            .copied()
+    }
+
+    /// From `cargo metadata --format-version 1` JSON.
+    pub fn from_json(json: &[u8]) -> Result<DependencyKinds> {
+        let meta: Metadata =
+            serde_json::from_slice(json).context("cannot read `cargo metadata` output")?;
+        let Some(resolve) = meta.resolve else {
+            bail!("`cargo metadata` gave no dependency graph");
+        };
+        let edges: HashMap<&str, &[NodeDep]> = resolve
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.deps.as_slice()))
+            .collect();
+        let members: Vec<&str> = meta.workspace_members.iter().map(String::as_str).collect();
+        // Normal: reachable from a member through normal edges only. Build:
+        // reachable once build edges count too (a build script's
+        // dependencies are built). Dev: the rest of the resolved graph.
+        let normal = reach(&members, &edges, &[None]);
+        let built = reach(&members, &edges, &[None, Some("build")]);
+        let by_id: HashMap<&str, &MetaPackage> =
+            meta.packages.iter().map(|p| (p.id.as_str(), p)).collect();
+        let mut kinds = HashMap::new();
+        for id in edges.keys() {
+            let Some(p) = by_id.get(id) else { continue };
+            let kind = if normal.contains(id) {
+                "normal"
+            } else if built.contains(id) {
+                "build"
+            } else {
+                "dev"
+            };
+            kinds.insert((p.name.clone(), p.version.clone()), kind);
+        }
+        Ok(DependencyKinds { kinds })
+    }
+}
+
+fn reach<'a>(
+    members: &[&'a str],
+    edges: &HashMap<&'a str, &'a [NodeDep]>,
+    allowed: &[Option<&str>],
+) -> HashSet<&'a str> {
+    let mut seen: HashSet<&str> = members.iter().copied().collect();
+    let mut queue: VecDeque<&str> = members.iter().copied().collect();
+    while let Some(id) = queue.pop_front() {
+        for d in edges.get(id).copied().unwrap_or_default() {
+            let ok = d
+                .dep_kinds
+                .iter()
+                .any(|k| allowed.contains(&k.kind.as_deref()));
+            if ok && seen.insert(d.pkg.as_str()) {
+                queue.push_back(d.pkg.as_str());
+            }
+        }
+    }
+    seen
+}
+
+/// Runs `cargo metadata` for the workspace whose `Cargo.toml` sits beside
+/// `lockfile`, filtered to the host platform, with the tree's cargo and
+/// rustup settings out of reach (see the module doc).
+pub fn dependency_kinds(lockfile: &Path) -> Result<DependencyKinds> {
+    let dir = lockfile.parent().unwrap_or(Path::new("."));
+    let manifest = dir.join("Cargo.toml");
+    if !manifest.is_file() {
+        bail!("--metadata: no Cargo.toml beside {}", lockfile.display());
+    }
+    let manifest = std::fs::canonicalize(&manifest)
+        .with_context(|| format!("cannot resolve {}", manifest.display()))?;
+    let neutral = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let host = host_triple(neutral.path())?;
+    let out = neutral_command("cargo", neutral.path())
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .arg("--filter-platform")
+        .arg(&host)
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .output()
+        .context("cannot run `cargo` for --metadata (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "`cargo metadata --locked --offline` failed for {}: {}",
+            manifest.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    DependencyKinds::from_json(&out.stdout)
+}
+
+fn host_triple(cwd: &Path) -> Result<String> {
+    let out = neutral_command("rustc", cwd)
+        .arg("-vV")
+        .output()
+        .context("cannot run `rustc -vV` for --metadata")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_string())
+        .context("`rustc -vV` printed no host triple")
+}
+
+/// A command run from `cwd` (never the scanned tree), with rustc pinned to
+/// the one on PATH and every wrapper cleared, whatever a config says.
+fn neutral_command(program: &str, cwd: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(cwd)
+        .env("CARGO_BUILD_RUSTC", "rustc")
+        .env("CARGO_BUILD_RUSTC_WRAPPER", "")
+        .env("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER", "")
+        .env("RUSTC_WRAPPER", "")
+        .env("RUSTC_WORKSPACE_WRAPPER", "")
+        .env("CARGO_NET_OFFLINE", "true")
+        .env_remove("RUSTC");
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_from_the_resolve_graph() {
+        let json = br#"{
+          "packages": [
+            {"id": "app 0.1.0 (path+file:///w/app)", "name": "app", "version": "0.1.0"},
+            {"id": "serde 1.0.0 (registry)", "name": "serde", "version": "1.0.0"},
+            {"id": "cc 1.0.0 (registry)", "name": "cc", "version": "1.0.0"},
+            {"id": "proptest 1.0.0 (registry)", "name": "proptest", "version": "1.0.0"},
+            {"id": "rand 0.8.0 (registry)", "name": "rand", "version": "0.8.0"}
+          ],
+          "workspace_members": ["app 0.1.0 (path+file:///w/app)"],
+          "resolve": {"nodes": [
+            {"id": "app 0.1.0 (path+file:///w/app)", "deps": [
+              {"pkg": "serde 1.0.0 (registry)", "dep_kinds": [{"kind": null}]},
+              {"pkg": "cc 1.0.0 (registry)", "dep_kinds": [{"kind": "build"}]},
+              {"pkg": "proptest 1.0.0 (registry)", "dep_kinds": [{"kind": "dev"}]},
+              {"pkg": "rand 0.8.0 (registry)", "dep_kinds": [{"kind": "dev"}, {"kind": null}]}
+            ]},
+            {"id": "serde 1.0.0 (registry)", "deps": []},
+            {"id": "cc 1.0.0 (registry)", "deps": []},
+            {"id": "proptest 1.0.0 (registry)", "deps": []},
+            {"id": "rand 0.8.0 (registry)", "deps": []}
+          ]}
+        }"#;
+        let k = DependencyKinds::from_json(json).unwrap();
+        assert_eq!(k.get("serde", "1.0.0"), Some("normal"));
+        assert_eq!(k.get("cc", "1.0.0"), Some("build"));
+        assert_eq!(k.get("proptest", "1.0.0"), Some("dev"));
+        assert_eq!(
+            k.get("rand", "0.8.0"),
+            Some("normal"),
+            "normal and dev: normal"
+        );
+        assert_eq!(
+            k.get("winapi", "0.3.9"),
+            None,
+            "not built for this platform"
+        );
+    }
+}

@@ -1,0 +1,637 @@
+//! End-to-end tests of the dependency audit: the binary run on
+//! `fixtures/deps` (lockfiles v1 to v4, a tree of three lockfiles, a tiny
+//! advisory database in RustSec's layout) and on temporary trees and git
+//! repositories made here. Nothing touches the network.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/deps")
+        .join(rel)
+}
+
+fn db() -> PathBuf {
+    fixture("advisory-db")
+}
+
+/// The binary with no database of the user's in reach: HOME, the XDG cache
+/// and CARGO_HOME all point into `home`.
+fn tripline(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("tripline").expect("binary builds");
+    c.env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("CARGO_HOME", home.join("cargo"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("TRIPLINE_TODAY")
+        .timeout(Duration::from_secs(60));
+    c
+}
+
+fn run_json(dir: &Path, extra: &[&str]) -> (Output, Value) {
+    let home = tempfile::tempdir().unwrap();
+    let out = tripline(home.path())
+        .arg("deps")
+        .arg(dir)
+        .arg("--db")
+        .arg(db())
+        .args(["--offline", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, json)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// (advisory id, package@version, lockfile) of every finding.
+fn found(json: &Value) -> BTreeSet<(String, String, String)> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["excerpt"].as_str().unwrap().to_string(),
+                f["location"]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ids(json: &Value) -> BTreeSet<String> {
+    found(json).into_iter().map(|(id, _, _)| id).collect()
+}
+
+fn finding<'a>(json: &'a Value, id: &str, path: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == id && f["location"]["path"] == path)
+        .unwrap_or_else(|| panic!("no {id} in {path}: {json:#}"))
+}
+
+/// The 1-based line range of the `[[package]]` block of `name@version`,
+/// worked out here independently of tripline: from the header above its
+/// `name` line to the last non-blank line before the next blank line.
+fn block_lines(lockfile: &Path, name: &str, version: &str) -> (u64, u64) {
+    let text = std::fs::read_to_string(lockfile).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .windows(2)
+        .position(|w| {
+            w[0] == format!("name = \"{name}\"") && w[1] == format!("version = \"{version}\"")
+        })
+        .unwrap_or_else(|| panic!("{name} {version} not in {}", lockfile.display()));
+    let start = at - 1;
+    assert!(lines[start].starts_with('['), "header above {name}");
+    let mut end = at;
+    while end + 1 < lines.len() && !lines[end + 1].trim().is_empty() {
+        end += 1;
+    }
+    (start as u64 + 1, end as u64 + 1)
+}
+
+const ALL_KINDS: [(&str, &str); 6] = [
+    ("RUSTSEC-2024-9001", "tinyhttp@1.0.0"),
+    ("RUSTSEC-2024-9002", "oldlog@0.3.0"),
+    ("RUSTSEC-2024-9003", "rawcell@0.4.0"),
+    ("RUSTSEC-2024-9004", "licensekit@1.1.0"),
+    ("RUSTSEC-2024-9006", "winpipe@0.3.2"),
+    ("RUSTSEC-2024-9007", "simdfast@0.2.0"),
+];
+
+#[test]
+fn lockfile_versions_one_to_four_give_the_same_findings_at_their_lines() {
+    let want: BTreeSet<(String, String, String)> = ALL_KINDS
+        .iter()
+        .map(|(id, p)| (id.to_string(), p.to_string(), "Cargo.lock".to_string()))
+        .collect();
+    for v in 1..=4 {
+        let dir = fixture(&format!("versions/v{v}"));
+        let (out, json) = run_json(&dir, &[]);
+        assert_eq!(out.status.code(), Some(1), "v{v}: {}", stderr(&out));
+        assert_eq!(found(&json), want, "v{v}");
+        for (id, excerpt) in ALL_KINDS {
+            let (name, version) = excerpt.split_once('@').unwrap();
+            let f = finding(&json, id, "Cargo.lock");
+            let (start, end) = block_lines(&dir.join("Cargo.lock"), name, version);
+            assert_eq!(f["location"]["start_line"], start, "v{v} {id}");
+            assert_eq!(f["location"]["end_line"], end, "v{v} {id}");
+        }
+        // The git copy of rawcell (0.1.0) is not the crates.io crate.
+        assert!(!found(&json).iter().any(|(_, p, _)| p == "rawcell@0.1.0"));
+    }
+}
+
+#[test]
+fn each_finding_carries_fix_path_aliases_url_and_severity() {
+    let (_, json) = run_json(&fixture("versions/v3"), &[]);
+    let f = finding(&json, "RUSTSEC-2024-9001", "Cargo.lock");
+    assert_eq!(f["kind"], "vulnerability");
+    assert_eq!(f["severity"], "critical", "CVSS 9.8");
+    assert_eq!(f["rule_title"], "Header parser overflows its buffer");
+    let d = &f["dependency"];
+    assert_eq!(d["fix"], "upgrade to >= 1.2.3");
+    assert_eq!(
+        d["aliases"],
+        serde_json::json!(["CVE-2024-99901", "GHSA-abcd-efgh-ijkl"])
+    );
+    assert_eq!(d["dependency_path"], serde_json::json!(["app", "tinyhttp"]));
+    assert_eq!(d["other_paths"], 1, "also app → localutil → tinyhttp");
+    assert_eq!(d["url"], "https://rustsec.org/advisories/RUSTSEC-2024-9001");
+    assert_eq!(d["cvss"], 9.8);
+    // Lowest patched version above the one in use, from ["^0.3.4", ">= 0.4.1"].
+    let w = finding(&json, "RUSTSEC-2024-9006", "Cargo.lock");
+    assert_eq!(w["dependency"]["fix"], "upgrade to >= 0.3.4");
+    assert_eq!(w["severity"], "high", "CVSS 7.5");
+    // CC-BY-4.0 advisories keep their original url.
+    let s = finding(&json, "RUSTSEC-2024-9007", "Cargo.lock");
+    assert_eq!(
+        s["dependency"]["url"],
+        "https://example.org/simdfast/advisory"
+    );
+    assert_eq!(s["dependency"]["fix"], "no fixed version");
+    let o = finding(&json, "RUSTSEC-2024-9002", "Cargo.lock");
+    assert_eq!(
+        (o["kind"].as_str(), o["severity"].as_str()),
+        (Some("unmaintained"), Some("low"))
+    );
+}
+
+#[test]
+fn withdrawn_advisories_are_never_reported() {
+    // RUSTSEC-2024-9005 (withdrawn) covers tinyhttp < 9.0.0, which every
+    // lockfile here has.
+    for dir in ["versions/v2", "three-lockfiles"] {
+        let (_, json) = run_json(&fixture(dir), &[]);
+        assert!(ids(&json).contains("RUSTSEC-2024-9001"));
+        assert!(!ids(&json).contains("RUSTSEC-2024-9005"), "{dir}");
+    }
+}
+
+#[test]
+fn three_lockfiles_in_different_folders_each_at_their_own_lines() {
+    let root = fixture("three-lockfiles");
+    let (out, json) = run_json(&root, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["scan"]["lockfiles_audited"], 3, "vendor/ is skipped");
+    let want: BTreeSet<(String, String, String)> = [
+        ("RUSTSEC-2024-9001", "tinyhttp@1.0.0", "app/Cargo.lock"),
+        ("RUSTSEC-2024-9002", "oldlog@0.3.0", "app/Cargo.lock"),
+        ("RUSTSEC-2024-9003", "rawcell@0.4.0", "tools/cli/Cargo.lock"),
+        (
+            "RUSTSEC-2024-9004",
+            "licensekit@1.1.0",
+            "tools/cli/Cargo.lock",
+        ),
+        (
+            "RUSTSEC-2024-9001",
+            "tinyhttp@1.1.0",
+            "services/api/Cargo.lock",
+        ),
+        (
+            "RUSTSEC-2024-9006",
+            "winpipe@0.3.2",
+            "services/api/Cargo.lock",
+        ),
+        (
+            "RUSTSEC-2024-9007",
+            "simdfast@0.2.0",
+            "services/api/Cargo.lock",
+        ),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(found(&json), want);
+    for (id, excerpt, path) in &want {
+        let (name, version) = excerpt.split_once('@').unwrap();
+        let f = finding(&json, id, path);
+        let (start, end) = block_lines(&root.join(path), name, version);
+        assert_eq!(
+            (
+                f["location"]["start_line"].as_u64(),
+                f["location"]["end_line"].as_u64()
+            ),
+            (Some(start), Some(end)),
+            "{id} in {path}"
+        );
+    }
+    let api = finding(&json, "RUSTSEC-2024-9001", "services/api/Cargo.lock");
+    assert_eq!(
+        api["dependency"]["dependency_path"],
+        serde_json::json!(["api", "tinyhttp"])
+    );
+    assert_eq!(
+        api["dependency"]["other_paths"], 1,
+        "api → httpmid → tinyhttp"
+    );
+    // The same advisory in two lockfiles: two fingerprints.
+    let app = finding(&json, "RUSTSEC-2024-9001", "app/Cargo.lock");
+    assert_ne!(app["fingerprint"], api["fingerprint"]);
+}
+
+#[test]
+fn platform_filters_drop_advisories_for_other_platforms() {
+    let dir = fixture("versions/v4");
+    let (_, linux) = run_json(&dir, &["--target-os", "linux"]);
+    assert!(!ids(&linux).contains("RUSTSEC-2024-9006"), "Windows-only");
+    assert!(
+        ids(&linux).contains("RUSTSEC-2024-9001"),
+        "not platform-limited"
+    );
+    let (_, windows) = run_json(&dir, &["--target-os", "windows"]);
+    assert!(ids(&windows).contains("RUSTSEC-2024-9006"));
+    let (_, x64) = run_json(&dir, &["--target-arch", "x86_64"]);
+    assert!(!ids(&x64).contains("RUSTSEC-2024-9007"), "32-bit x86 only");
+    assert!(ids(&x64).contains("RUSTSEC-2024-9006"));
+    let (_, x86) = run_json(&dir, &["--target-arch", "x86"]);
+    assert!(ids(&x86).contains("RUSTSEC-2024-9007"));
+    let (out, _) = {
+        let home = tempfile::tempdir().unwrap();
+        let out = tripline(home.path())
+            .args(["deps", "--offline", "--target-os", "plan9x", "--db"])
+            .arg(db())
+            .arg(&dir)
+            .output()
+            .unwrap();
+        (out, ())
+    };
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("plan9x"), "{}", stderr(&out));
+}
+
+#[test]
+fn informational_kinds_do_not_fail_the_run_unless_denied() {
+    // tools/cli has only an unsound and a notice advisory.
+    let dir = fixture("three-lockfiles/tools/cli");
+    let (out, json) = run_json(&dir, &[]);
+    assert_eq!(ids(&json).len(), 2);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (out, _) = run_json(&dir, &["--deny", "unsound"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (out, _) = run_json(&dir, &["--deny", "unmaintained"]);
+    assert_eq!(out.status.code(), Some(0), "nothing unmaintained there");
+    let (out, _) = run_json(&dir, &["--deny", "notice,unmaintained"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_malformed_advisory_is_a_warning_naming_it_and_the_rest_load() {
+    let (out, json) = run_json(&fixture("versions/v3"), &[]);
+    let err = stderr(&out);
+    assert!(err.contains("crates/rawcell/RUSTSEC-2024-9008.md"), "{err}");
+    assert!(err.contains("malformed advisory"), "{err}");
+    assert!(
+        ids(&json).contains("RUSTSEC-2024-9003"),
+        "same folder, still loaded"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_staleness_warning_shows_on_an_old_database_only() {
+    let (out, _) = run_json(&fixture("versions/v3"), &[]);
+    let err = stderr(&out);
+    assert!(err.contains("days old"), "{err}");
+    assert!(err.contains("newest advisory 2024-04-01"), "{err}");
+    let (out, _) = run_json(&fixture("versions/v3"), &["--max-db-age", "100000"]);
+    assert!(!stderr(&out).contains("days old"));
+}
+
+/// A temporary tree with the v3 lockfile and `config` as tripline.toml.
+fn tree_with_config(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("versions/v3/Cargo.lock"),
+        dir.path().join("Cargo.lock"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tripline.toml"), config).unwrap();
+    dir
+}
+
+#[test]
+fn ignores_apply_until_they_expire_and_stale_ones_are_reported() {
+    let dir = tree_with_config(
+        r#"
+[deps]
+ignore = [
+  { id = "RUSTSEC-2024-9001", reason = "no untrusted input", until = "2999-01-01" },
+  { id = "RUSTSEC-2024-9006", reason = "we ship no Windows build", until = 2020-01-01 },
+  { id = "RUSTSEC-2024-9999", reason = "gone" },
+]
+"#,
+    );
+    let (out, json) = run_json(dir.path(), &["--ignore", "RUSTSEC-2024-9002"]);
+    let err = stderr(&out);
+    let got = ids(&json);
+    assert!(!got.contains("RUSTSEC-2024-9001"), "ignored until 2999");
+    assert!(!got.contains("RUSTSEC-2024-9002"), "--ignore");
+    assert!(
+        got.contains("RUSTSEC-2024-9006"),
+        "expired ignore no longer applies"
+    );
+    assert!(
+        err.contains("RUSTSEC-2024-9006") && err.contains("expired on 2020-01-01"),
+        "{err}"
+    );
+    assert!(err.contains("stale ignore: RUSTSEC-2024-9999"), "{err}");
+    assert!(!err.contains("stale ignore: RUSTSEC-2024-9001"), "{err}");
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("expired") && warnings.contains("stale ignore"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn an_ignore_by_alias_applies() {
+    let dir = tree_with_config("[deps]\nignore = [{ id = \"CVE-2024-99901\" }]\n");
+    let (out, json) = run_json(dir.path(), &[]);
+    assert!(!ids(&json).contains("RUSTSEC-2024-9001"));
+    assert!(!stderr(&out).contains("stale ignore"), "{}", stderr(&out));
+}
+
+#[test]
+fn offline_without_a_database_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tripline(home.path())
+        .args(["deps", "--offline"])
+        .arg(fixture("versions/v3"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let expected = home.path().join("cache/tripline/advisory-db");
+    assert!(err.contains(&expected.display().to_string()), "{err}");
+    assert!(err.contains("--db") && err.contains("--offline"), "{err}");
+    assert!(out.stdout.is_empty(), "no report after a fatal error");
+}
+
+#[test]
+fn cargo_audit_s_database_is_used_when_ours_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let theirs = home.path().join("cargo/advisory-db");
+    copy_dir(&db(), &theirs);
+    let out = tripline(home.path())
+        .args(["deps", "--offline", "--format", "json"])
+        .arg(fixture("versions/v3"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ids(&json).contains("RUSTSEC-2024-9001"));
+}
+
+#[test]
+fn yanked_with_offline_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tripline(home.path())
+        .args(["deps", "--offline", "--yanked", "--db"])
+        .arg(db())
+        .arg(fixture("versions/v3"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--offline"), "{}", stderr(&out));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str], date: Option<&str>) {
+    let mut c = std::process::Command::new("git");
+    c.arg("-C").arg(dir).args(args);
+    c.env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir);
+    if let Some(d) = date {
+        c.env("GIT_AUTHOR_DATE", d).env("GIT_COMMITTER_DATE", d);
+    }
+    let st = c.status().unwrap();
+    assert!(st.success(), "git {args:?}");
+}
+
+/// A local git repository holding the fixture database, committed on `date`.
+fn upstream(date: &str) -> (tempfile::TempDir, String) {
+    let up = tempfile::tempdir().unwrap();
+    copy_dir(&db(), up.path());
+    git(up.path(), &["init", "-q"], None);
+    git(up.path(), &["add", "-A"], None);
+    git(up.path(), &["commit", "-q", "-m", "db"], Some(date));
+    let url = format!("file://{}", up.path().display());
+    (up, url)
+}
+
+#[test]
+fn db_fetch_clones_from_a_local_repository_and_updates_it() {
+    let (up, url) = upstream("2024-05-01T12:00:00+00:00");
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("tripline.toml");
+    std::fs::write(&cfg, format!("[deps]\ndb_url = \"{url}\"\n")).unwrap();
+    let out = tripline(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["db", "fetch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dest = home.path().join("cache/tripline/advisory-db");
+    assert!(dest.join("crates/tinyhttp/RUSTSEC-2024-9001.md").is_file());
+    let info = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(info.contains("2024-05-01 (last commit)"), "{info}");
+    assert!(info.contains("advisories: 8"), "{info}");
+
+    // Upstream gains an advisory; a second fetch brings it in.
+    let extra = up.path().join("crates/oldlog/RUSTSEC-2024-9010.md");
+    std::fs::write(
+        &extra,
+        "```toml\n[advisory]\nid = \"RUSTSEC-2024-9010\"\npackage = \"oldlog\"\ndate = \"2024-05-02\"\n\n[versions]\npatched = []\n```\n\n# Another oldlog problem\n\nMade up.\n",
+    )
+    .unwrap();
+    git(up.path(), &["add", "-A"], None);
+    git(
+        up.path(),
+        &["commit", "-q", "-m", "more"],
+        Some("2024-05-02T12:00:00+00:00"),
+    );
+    let out = tripline(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["db", "fetch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(dest.join("crates/oldlog/RUSTSEC-2024-9010.md").is_file());
+
+    // Judged by its last commit, the checkout is stale.
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("versions/v3/Cargo.lock"),
+        tree.path().join("Cargo.lock"),
+    )
+    .unwrap();
+    let out = tripline(home.path())
+        .args(["deps", "--offline", "--format", "json"])
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("last commit 2024-05-02"), "{err}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ids(&json).contains("RUSTSEC-2024-9010"));
+}
+
+#[test]
+fn a_scan_fetches_the_missing_database_unless_offline() {
+    let (_up, url) = upstream("2030-01-01T00:00:00+00:00");
+    let home = tempfile::tempdir().unwrap();
+    let tree = tree_with_config(&format!("[deps]\ndb_url = \"{url}\"\n"));
+    let out = tripline(home.path())
+        .args(["deps", "--format", "json"])
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ids(&json).contains("RUSTSEC-2024-9001"));
+    assert!(home.path().join("cache/tripline/advisory-db/.git").exists());
+    assert!(
+        !stderr(&out).contains("days old"),
+        "a fresh checkout is not stale"
+    );
+}
+
+#[test]
+fn a_failed_fetch_names_the_url_and_points_at_db() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("no-such-repo");
+    let tree = tree_with_config(&format!(
+        "[deps]\ndb_url = \"file://{}\"\n",
+        missing.display()
+    ));
+    let out = tripline(home.path())
+        .arg("deps")
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no-such-repo") && err.contains("--db"),
+        "{err}"
+    );
+    let parent = home.path().join("cache/tripline");
+    let litter: Vec<_> = std::fs::read_dir(&parent)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        litter.is_empty(),
+        "a failed clone leaves nothing: {litter:?}"
+    );
+}
+
+/// `--metadata` runs cargo, but never the tree's tools: a
+/// `.cargo/config.toml` naming a rustc and a wrapper in the tree, and a
+/// `rust-toolchain.toml` naming a toolchain in the tree, are all ignored.
+#[test]
+fn metadata_never_runs_the_tree_s_cargo_settings() {
+    let tree = tempfile::tempdir().unwrap();
+    let t = tree.path();
+    let marker = t.join("PWNED");
+    let evil = format!("#!/bin/sh\necho ran >> '{}'\nexit 1\n", marker.display());
+    std::fs::create_dir_all(t.join(".cargo")).unwrap();
+    std::fs::create_dir_all(t.join("evil-toolchain/bin")).unwrap();
+    for p in [
+        "evil-rustc",
+        "evil-wrapper",
+        "evil-toolchain/bin/cargo",
+        "evil-toolchain/bin/rustc",
+    ] {
+        std::fs::write(t.join(p), &evil).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.join(p), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        t.join(".cargo/config.toml"),
+        format!(
+            "[build]\nrustc = \"{0}/evil-rustc\"\nrustc-wrapper = \"{0}/evil-wrapper\"\n",
+            t.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("rust-toolchain.toml"),
+        format!("[toolchain]\npath = \"{}/evil-toolchain\"\n", t.display()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    std::fs::write(t.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        t.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("Cargo.lock"),
+        "# This file is automatically @generated by Cargo.\n# It is not intended for manual editing.\nversion = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = tripline(home.path())
+        // The real toolchain's cargo home, so rustup and cargo work.
+        .env_remove("CARGO_HOME")
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .args([
+            "deps",
+            "--offline",
+            "--metadata",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(db())
+        .arg(t)
+        .output()
+        .unwrap();
+    assert!(!marker.exists(), "a tool from the tree ran");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["errors"],
+        serde_json::json!([]),
+        "cargo metadata succeeded"
+    );
+}
