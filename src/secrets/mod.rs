@@ -7,6 +7,7 @@ use crate::cli::{GlobalArgs, RulesCommand};
 use crate::config::Config;
 
 pub mod engine;
+pub mod git;
 pub mod rules;
 pub mod walk;
 
