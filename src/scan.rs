@@ -120,6 +120,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         anyhow::bail!("--staged, --git and --baseline are not available yet");
     }
     let started = Instant::now();
+    let interrupt = InterruptGuard::install();
     let console = Console {
         quiet: g.quiet,
         verbose: g.verbose,
@@ -222,7 +223,13 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         verbose: g.verbose,
         sarif_category: args.sarif_category.clone(),
     };
-    emit_report(g.format, &outcome, &report_opts, g.output.as_deref())?;
+    emit_report(
+        g.format,
+        &outcome,
+        &report_opts,
+        g.output.as_deref(),
+        &interrupt,
+    )?;
     Ok(if failed {
         ExitCode::from(EXIT_FINDINGS)
     } else {
@@ -286,6 +293,7 @@ fn emit_report(
     outcome: &ScanOutcome,
     opts: &ReportOptions,
     path: Option<&Path>,
+    guard: &InterruptGuard,
 ) -> Result<()> {
     match path {
         None => {
@@ -299,15 +307,57 @@ fn emit_report(
                 other => other.context("cannot write the report to standard output"),
             }
         }
-        Some(path) => write_atomically(path, |out| report::write(format, outcome, opts, out))
-            .with_context(|| format!("cannot write the report to {}", path.display())),
+        Some(path) => {
+            write_atomically(path, guard, |out| report::write(format, outcome, opts, out))
+                .with_context(|| format!("cannot write the report to {}", path.display()))
+        }
+    }
+}
+
+/// Exit status of a run stopped by Ctrl-C, as shells report SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// On Ctrl-C, removes the report's temporary file (if one is being written)
+/// and exits 130, so an interrupted run leaves neither half a report nor
+/// litter beside it. The pending path is shared with `write_atomically`
+/// through this handle, not through global state.
+#[derive(Clone, Default)]
+struct InterruptGuard {
+    pending: std::sync::Arc<Mutex<Option<PathBuf>>>,
+}
+
+impl InterruptGuard {
+    fn install() -> InterruptGuard {
+        let guard = InterruptGuard::default();
+        let pending = guard.pending.clone();
+        // Failing to install (a handler already set by an embedding program)
+        // only loses the clean-up; the report is still written atomically.
+        let _ = ctrlc::set_handler(move || {
+            if let Some(p) = lock(&pending).take() {
+                let _ = std::fs::remove_file(p);
+            }
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+        guard
+    }
+
+    fn set(&self, path: Option<PathBuf>) {
+        *lock(&self.pending) = path;
     }
 }
 
 fn write_atomically(
     path: &Path,
+    guard: &InterruptGuard,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    // A device or a pipe (`-o /dev/stdout`, `-o /dev/full`) is written in
+    // place: renaming a file over it would replace the device node.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut out = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        write(&mut out)?;
+        return out.flush();
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -315,14 +365,17 @@ fn write_atomically(
     let mut tmp = tempfile::Builder::new()
         .prefix(".tripline-")
         .tempfile_in(dir)?;
-    {
+    guard.set(Some(tmp.path().to_path_buf()));
+    let written = (|| {
         let mut out = io::BufWriter::new(tmp.as_file_mut());
         write(&mut out)?;
         out.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        drop(out);
+        tmp.as_file().sync_all()
+    })();
+    let result = written.and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
+    guard.set(None);
+    result
 }
 
 /// Receives files from the walker threads and runs the scanners on them.
@@ -477,14 +530,16 @@ mod tests {
     fn atomic_write_leaves_nothing_behind_on_failure() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.sarif");
-        let err = write_atomically(&target, |out| {
+        let guard = InterruptGuard::default();
+        let err = write_atomically(&target, &guard, |out| {
             out.write_all(b"half")?;
             Err(io::Error::other("interrupted"))
         });
         assert!(err.is_err());
         assert!(!target.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        write_atomically(&target, |out| out.write_all(b"whole")).unwrap();
+        write_atomically(&target, &guard, |out| out.write_all(b"whole")).unwrap();
+        assert!(lock(&guard.pending).is_none(), "nothing left to clean up");
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
     }
 }

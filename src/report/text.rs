@@ -167,3 +167,64 @@ fn plural(n: usize) -> &'static str {
         "s"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Confidence, Location, SecretValue};
+
+    fn outcome() -> ScanOutcome {
+        let secret = SecretValue::new("ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+        ScanOutcome {
+            findings: vec![Finding {
+                kind: FindingKind::Secret,
+                rule_id: "github-pat-classic".into(),
+                rule_title: "GitHub personal access token".into(),
+                severity: Severity::High,
+                confidence: Confidence::High,
+                location: Location {
+                    start_column: 7,
+                    end_column: 47,
+                    ..Location::lines("src/a.rs", 12, 12)
+                },
+                excerpt: secret.masked(),
+                fingerprint: "f".repeat(32),
+                dependency: None,
+                secret: Some(secret),
+            }],
+            ..ScanOutcome::default()
+        }
+    }
+
+    fn render_to_string(opts: &ReportOptions) -> String {
+        let mut out = Vec::new();
+        write(&outcome(), opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let plain = render_to_string(&ReportOptions::default());
+        assert!(!plain.contains('\x1b'));
+        assert!(plain.contains("src/a.rs\n"));
+        assert!(plain.contains("12:7"));
+        assert!(plain.contains("1 finding (1 high) in 1 file."));
+        let coloured = render_to_string(&ReportOptions {
+            color: true,
+            ..ReportOptions::default()
+        });
+        assert!(coloured.contains("\x1b["));
+    }
+
+    #[test]
+    fn secret_masked_unless_shown() {
+        let plain = render_to_string(&ReportOptions::default());
+        assert!(plain.contains("ghp_****"));
+        assert!(!plain.contains("abcdefghijklmnop"));
+        let shown = render_to_string(&ReportOptions {
+            show_secrets: true,
+            ..ReportOptions::default()
+        });
+        assert!(shown.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
+    }
+}
