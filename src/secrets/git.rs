@@ -248,6 +248,111 @@ pub fn materialize_lockfiles(
     Ok(Some((dir, rel)))
 }
 
+/// Options for [`scan_staged`].
+#[derive(Clone, Debug)]
+pub struct StagedOptions {
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// `[scan] exclude` patterns (gitignore syntax, relative to the work
+    /// tree), applied as the tree walk applies them, together with the work
+    /// tree's top-level `.triplineignore`.
+    pub excludes: Vec<String>,
+}
+
+/// The staged files after exclusions, and the engine's findings in them
+/// (line hashes filled; not yet narrowed to added lines, see
+/// [`filter_to_added_lines`], which also applies to dependency findings in
+/// staged lockfiles).
+pub struct StagedScan {
+    pub set: StagedSet,
+    pub findings: Vec<Finding>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+}
+
+/// Reads what is staged in the repository containing `path` and runs
+/// `engine` (when secrets are wanted) over it, in parallel.
+pub fn scan_staged(
+    engine: Option<&Engine>,
+    path: &Path,
+    opts: &StagedOptions,
+) -> Result<StagedScan> {
+    let mut set = staged_files(path, opts.max_file_size)?;
+    let excluded = exclusions(&set.root, &opts.excludes, &mut set.errors);
+    set.files
+        .retain(|f| !excluded.matched(&f.path, false).is_ignore());
+    let files_scanned = set.files.len() as u64;
+    let bytes_scanned = set.files.iter().map(|f| f.content.len() as u64).sum();
+    let findings = match engine {
+        Some(engine) => scan_files_parallel(engine, &set.files, opts.threads),
+        None => Vec::new(),
+    };
+    Ok(StagedScan {
+        set,
+        findings,
+        files_scanned,
+        bytes_scanned,
+    })
+}
+
+fn scan_files_parallel(engine: &Engine, files: &[StagedFile], threads: usize) -> Vec<Finding> {
+    let next = AtomicUsize::new(0);
+    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, files.len().max(1)) {
+            s.spawn(|| {
+                while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let mut hits = engine.scan(&f.path, &f.content);
+                    if hits.is_empty() {
+                        continue;
+                    }
+                    let hashes = linehash::line_hashes(&f.content);
+                    for h in &mut hits {
+                        let line = (h.location.start_line as usize).saturating_sub(1);
+                        h.location.line_hash = hashes.get(line).cloned();
+                    }
+                    lock(&found).append(&mut hits);
+                }
+            });
+        }
+    });
+    into_inner(found)
+}
+
+/// The work tree's top-level `.triplineignore` plus the config's excludes,
+/// as one gitignore matcher over repository-relative paths.
+fn exclusions(
+    root: &Path,
+    excludes: &[String],
+    errors: &mut Vec<ScanError>,
+) -> ignore::gitignore::Gitignore {
+    let mut b = ignore::gitignore::GitignoreBuilder::new(root);
+    let file = root.join(crate::secrets::walk::IGNORE_FILE);
+    if file.is_file() {
+        if let Some(e) = b.add(&file) {
+            errors.push(ScanError {
+                path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                message: format!("{e}"),
+            });
+        }
+    }
+    for pat in excludes {
+        if let Err(e) = b.add_line(None, pat) {
+            errors.push(ScanError {
+                path: None,
+                message: format!("invalid exclude pattern {pat:?}: {e}"),
+            });
+        }
+    }
+    b.build().unwrap_or_else(|e| {
+        errors.push(ScanError {
+            path: None,
+            message: format!("invalid exclude patterns: {e}"),
+        });
+        ignore::gitignore::Gitignore::empty()
+    })
+}
+
 /// Every blob path in `HEAD`'s tree with its id and mode; empty when there
 /// is no commit yet.
 fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, (ObjectId, EntryKind)>> {
