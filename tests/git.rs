@@ -281,7 +281,11 @@ fn history_range_scans_only_what_the_branch_adds() {
     let (_, v) = r.tripline(&["secrets", "--git", "main"]);
     assert_eq!(places(&v), vec![("old.env".to_owned(), 1)]);
 
-    let (out, _) = r.tripline(&["secrets", "--git", "no-such-branch..main"]);
+    let out = tripline()
+        .current_dir(r.path())
+        .args(["secrets", "--git", "no-such-branch..main"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no-such-branch"), "{}", stderr(&out));
 }
