@@ -421,3 +421,65 @@ fn hook_install_blocks_a_commit_that_adds_a_secret() {
         .unwrap()
         .contains("tripline secrets --staged"));
 }
+
+#[test]
+fn partial_clone_is_scanned_without_fetching() {
+    let origin = Repo::new();
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    origin.write("app.env", &format!("OLD={KEY_A}\n"));
+    origin.commit("old secret");
+    origin.write("app.env", "NAME=demo\n");
+    origin.commit("secret removed");
+
+    // A blobless clone: the old version of app.env is not local.
+    let dir = tempfile::tempdir().unwrap();
+    let clone = dir.path().join("clone");
+    let url = format!("file://{}", origin.path().display());
+    let out = origin
+        .git_cmd(&["clone", "-q", "--filter=blob:none", &url])
+        .arg(&clone)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let clone_path = clone;
+    let git_in_clone = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&clone_path)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    std::fs::write(
+        clone_path.join("app.env"),
+        format!("NAME=demo\nNEW={KEY_B}\n"),
+    )
+    .unwrap();
+    git_in_clone(&["add", "app.env"]);
+    let objects_before = git_in_clone(&["count-objects", "-v"]);
+    let out = tripline()
+        .current_dir(&clone_path)
+        .args(["secrets", "--staged", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(places(&v), vec![("app.env".to_owned(), 2)]);
+
+    // History: the old blob is missing locally; it is counted, not fetched.
+    let out = tripline()
+        .current_dir(&clone_path)
+        .args(["secrets", "--git", "-v", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 not in the local object store"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git_in_clone(&["count-objects", "-v"]), objects_before);
+}
