@@ -93,10 +93,20 @@ pub fn staged_files(path: &Path, max_file_size: u64) -> Result<StagedSet> {
     let index = repo
         .index_or_empty()
         .with_context(|| format!("cannot read the git index of {}", root.display()))?;
-    let head = head_blobs(&repo)?;
-    let head_ids: HashMap<ObjectId, &BStr> =
-        head.iter().map(|(p, (id, _))| (*id, p.as_bstr())).collect();
-    let in_index: HashSet<&BStr> = index.entries().iter().map(|e| e.path(&index)).collect();
+    let head = HeadView::read(&repo, index.tree())?;
+    if head.unchanged_dirs.contains(b"".as_bstr()) {
+        // The index's tree is HEAD's tree: nothing is staged.
+        return Ok(StagedSet {
+            root,
+            ..StagedSet::default()
+        });
+    }
+    let head_ids: HashMap<ObjectId, &BStr> = head
+        .blobs
+        .iter()
+        .map(|(p, (id, _))| (*id, p.as_bstr()))
+        .collect();
+    let mut in_index: Option<HashSet<&BStr>> = None;
 
     let mut set = StagedSet {
         root,
@@ -116,7 +126,10 @@ pub fn staged_files(path: &Path, max_file_size: u64) -> Result<StagedSet> {
             continue;
         }
         let rel = entry.path(&index);
-        let base = match head.get(rel) {
+        if head.is_unchanged(rel) {
+            continue;
+        }
+        let base = match head.blobs.get(rel) {
             Some((id, _)) if *id == entry.id => continue,
             Some((id, _)) => Some(*id),
             None => None,
@@ -148,7 +161,15 @@ pub fn staged_files(path: &Path, max_file_size: u64) -> Result<StagedSet> {
             // A path new to the index whose exact content HEAD had at a path
             // the index no longer has: a rename, which adds nothing.
             None => match head_ids.get(&entry.id) {
-                Some(old_path) if !in_index.contains(old_path) => Some(BTreeSet::new()),
+                Some(old_path)
+                    if !in_index
+                        .get_or_insert_with(|| {
+                            index.entries().iter().map(|e| e.path(&index)).collect()
+                        })
+                        .contains(old_path) =>
+                {
+                    Some(BTreeSet::new())
+                }
                 _ => None,
             },
         };
@@ -353,36 +374,77 @@ fn exclusions(
     })
 }
 
-/// Every blob path in `HEAD`'s tree with its id and mode; empty when there
-/// is no commit yet.
-fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, (ObjectId, EntryKind)>> {
-    let mut out = HashMap::new();
-    let head = repo
-        .head_tree_id_or_empty()
-        .context("cannot resolve HEAD")?;
-    if head.is_empty_tree() {
-        // No commit yet; the empty tree is implied, not stored.
-        return Ok(out);
-    }
-    let mut stack: Vec<(ObjectId, BString)> = vec![(head.detach(), BString::default())];
-    let mut buf = Vec::new();
-    while let Some((tree_id, prefix)) = stack.pop() {
-        let tree = repo
-            .objects
-            .find_tree_iter(&tree_id, &mut buf)
-            .with_context(|| format!("cannot read tree {tree_id} of HEAD"))?;
-        for entry in tree {
-            let entry = entry.with_context(|| format!("corrupt tree {tree_id}"))?;
-            let path = join(prefix.as_bstr(), entry.filename);
-            match entry.mode.kind() {
-                EntryKind::Tree => stack.push((entry.oid.to_owned(), path)),
-                kind => {
-                    out.insert(path, (entry.oid.to_owned(), kind));
+/// What the staged comparison needs of `HEAD`'s tree: the blobs of every
+/// directory the index may have changed, and the directories it certainly
+/// has not.
+#[derive(Default)]
+struct HeadView {
+    blobs: HashMap<BString, (ObjectId, EntryKind)>,
+    /// Directories (`a/b`, or `` for the root) whose tree in the index's
+    /// cache-tree extension is valid and equal to `HEAD`'s: every index
+    /// entry under them is unchanged, and their trees are never read. This
+    /// is what keeps a pre-commit run on a large repository from reading
+    /// all of `HEAD`'s trees: `git add` invalidates only the directories on
+    /// the path to what it staged.
+    unchanged_dirs: HashSet<BString>,
+}
+
+impl HeadView {
+    /// Empty when there is no commit yet.
+    fn read(
+        repo: &gix::Repository,
+        cache: Option<&gix::index::extension::Tree>,
+    ) -> Result<HeadView> {
+        let mut view = HeadView::default();
+        let head = repo
+            .head_tree_id_or_empty()
+            .context("cannot resolve HEAD")?;
+        if head.is_empty_tree() {
+            // No commit yet; the empty tree is implied, not stored.
+            return Ok(view);
+        }
+        let mut stack = vec![(head.detach(), BString::default(), cache)];
+        let mut buf = Vec::new();
+        while let Some((tree_id, prefix, cache)) = stack.pop() {
+            if cache.is_some_and(|c| c.num_entries.is_some() && c.id == tree_id) {
+                view.unchanged_dirs.insert(prefix);
+                continue;
+            }
+            let tree = repo
+                .objects
+                .find_tree_iter(&tree_id, &mut buf)
+                .with_context(|| format!("cannot read tree {tree_id} of HEAD"))?;
+            for entry in tree {
+                let entry = entry.with_context(|| format!("corrupt tree {tree_id}"))?;
+                let path = join(prefix.as_bstr(), entry.filename);
+                match entry.mode.kind() {
+                    EntryKind::Tree => {
+                        let child = cache.and_then(|c| {
+                            c.children
+                                .iter()
+                                .find(|t| t.name.as_slice() == entry.filename.as_bytes())
+                        });
+                        stack.push((entry.oid.to_owned(), path, child));
+                    }
+                    kind => {
+                        view.blobs.insert(path, (entry.oid.to_owned(), kind));
+                    }
                 }
             }
         }
+        Ok(view)
     }
-    Ok(out)
+
+    /// Whether `path` lies in a directory known to be unchanged.
+    fn is_unchanged(&self, path: &BStr) -> bool {
+        if self.unchanged_dirs.is_empty() {
+            return false;
+        }
+        path.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'/')
+            .any(|(i, _)| self.unchanged_dirs.contains(path[..i].as_bstr()))
+    }
 }
 
 fn join(prefix: &BStr, name: &BStr) -> BString {
@@ -1063,6 +1125,36 @@ mod tests {
             .collect();
         assert_eq!(lines, vec![2, 3]);
         assert_eq!(s.files[1].added_lines, None);
+    }
+
+    #[test]
+    fn staged_skips_directories_the_cache_tree_proves_unchanged() {
+        let r = Repo::new();
+        r.write("x/deep/1.txt", "one\n");
+        r.write("y/2.txt", "two\n");
+        r.commit("first");
+        r.write("y/2.txt", "two\nmore\n");
+        r.git(&["add", "y/2.txt"]);
+        let repo = open(r.path()).unwrap();
+        let index = repo.index_or_empty().unwrap();
+        let view = HeadView::read(&repo, index.tree()).unwrap();
+        assert!(
+            view.unchanged_dirs.contains(b"x".as_bstr()),
+            "x was never read"
+        );
+        assert!(!view.blobs.contains_key(b"x/deep/1.txt".as_bstr()));
+        assert!(view.blobs.contains_key(b"y/2.txt".as_bstr()));
+        assert!(view.is_unchanged(b"x/deep/1.txt".as_bstr()));
+        assert!(!view.is_unchanged(b"y/2.txt".as_bstr()));
+        let s = staged(&r);
+        assert_eq!(s.files.len(), 1);
+        let lines: Vec<u32> = s.files[0]
+            .added_lines
+            .clone()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(lines, vec![2]);
     }
 
     #[test]
