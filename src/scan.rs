@@ -335,10 +335,11 @@ impl GitSource {
                 stats: git::HistoryStats::default(),
             }));
         };
+        let (path, revs) = git::path_and_revs(&args.path, revs);
         let (findings, errors, stats) = git::scan_history(
             engine,
-            &args.path,
-            revs,
+            &path,
+            &revs,
             &git::HistoryOptions {
                 max_file_size: opts.max_file_size,
                 threads: opts.threads,

@@ -483,3 +483,20 @@ fn partial_clone_is_scanned_without_fetching() {
     );
     assert_eq!(git_in_clone(&["count-objects", "-v"]), objects_before);
 }
+
+#[test]
+fn git_flag_followed_by_a_repository_path_scans_that_repository() {
+    let r = Repo::new();
+    r.write("a.env", &format!("KEY={KEY_C}\n"));
+    r.commit("one");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = tripline()
+        .current_dir(elsewhere.path())
+        .args(["secrets", "--format", "json", "--git"])
+        .arg(r.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(places(&v), vec![("a.env".to_owned(), 1)]);
+}

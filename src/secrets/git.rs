@@ -713,6 +713,24 @@ fn commit_info(commit: &gix::Commit<'_>) -> Result<CommitInfo> {
     })
 }
 
+/// `--git` takes an optional value, so `tripline secrets --git /some/repo`
+/// hands the repository's path to `--git` and leaves PATH at its default.
+/// When that value is an existing directory, PATH is the default `.`, and
+/// the value is not a revision of the repository at `.`, it is read as
+/// PATH (with all refs): what the user meant, with no ambiguity left.
+pub fn path_and_revs(path: &Path, revs: &str) -> (PathBuf, String) {
+    let candidate = Path::new(revs);
+    if !revs.is_empty() && path == Path::new(".") && candidate.is_dir() {
+        let is_rev = open(path)
+            .ok()
+            .is_some_and(|repo| revs.split_whitespace().all(|r| repo.rev_parse(r).is_ok()));
+        if !is_rev {
+            return (candidate.to_path_buf(), String::new());
+        }
+    }
+    (path.to_path_buf(), revs.to_owned())
+}
+
 /// Splits `revs` into commits to start from and commits to exclude.
 fn resolve_revs(repo: &gix::Repository, revs: &str) -> Result<(Vec<ObjectId>, Vec<ObjectId>)> {
     use gix::revision::plumbing::Spec;
