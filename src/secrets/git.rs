@@ -90,9 +90,19 @@ pub fn staged_files(path: &Path, max_file_size: u64) -> Result<StagedSet> {
         .workdir()
         .map(Path::to_path_buf)
         .context("--staged needs a work tree, and this repository is bare")?;
-    let index = repo
-        .index_or_empty()
-        .with_context(|| format!("cannot read the git index of {}", root.display()))?;
+    // Like git, do not hash the whole index to verify its checksum: on a
+    // large repository that alone would cost more than the rest of a
+    // pre-commit run (the entries are still parsed and checked).
+    let index = gix::index::File::at_or_default(
+        repo.index_path(),
+        repo.object_hash(),
+        true,
+        gix::index::decode::Options {
+            thread_limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("cannot read the git index {}", repo.index_path().display()))?;
     let head = HeadView::read(&repo, index.tree())?;
     if head.unchanged_dirs.contains(b"".as_bstr()) {
         // The index's tree is HEAD's tree: nothing is staged.
