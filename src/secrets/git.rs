@@ -578,14 +578,13 @@ pub fn history_blobs(path: &Path, revs: &str) -> Result<HistoryScan> {
             continue;
         };
         let tree = commit.tree_id().context("cannot read a commit's tree")?;
-        let mut ignore = Vec::new();
         collect_new_blobs(
             &repo,
             tree.detach(),
             &mut seen_trees,
             &mut seen_blobs,
             &mut buf,
-            &mut |_, _| ignore.push(()),
+            &mut |_, _| {},
         )?;
     }
 
