@@ -1,0 +1,88 @@
+# Shared helpers for the bench/ scripts: sourced, not run.
+#
+# Timing is whole-process: wall time is taken by the shell around the
+# command (bash's EPOCHREALTIME, microseconds), peak memory from GNU time's
+# `Maximum resident set size` (`/usr/bin/time -v`, the same wait4 rusage any
+# user would see). The command itself runs exactly as a user would type it.
+
+# die MESSAGE: print to stderr and exit 2.
+die() {
+  echo "bench: $*" >&2
+  exit 2
+}
+
+# need PROGRAM...: fail early, naming what is missing and how to get it.
+need() {
+  local p
+  for p in "$@"; do
+    command -v "$p" >/dev/null 2>&1 || die "'$p' not found (see bench/README.md, Setup)"
+  done
+}
+
+# need_gnu_time: /usr/bin/time must be GNU time (for -v).
+need_gnu_time() {
+  [ -x /usr/bin/time ] || die "/usr/bin/time not found: apt-get install time"
+  /usr/bin/time -v true 2>&1 | grep -q 'Maximum resident set size' ||
+    die "/usr/bin/time is not GNU time: apt-get install time"
+}
+
+# now_us: wall clock in microseconds.
+now_us() {
+  local t=${EPOCHREALTIME/./}
+  echo "$t"
+}
+
+# timed_run LOG CMD...: run CMD under `/usr/bin/time -v -o LOG`, stdout and
+# stderr to LOG.out. Prints "WALL_SECONDS PEAK_KIB EXIT_STATUS".
+timed_run() {
+  local log=$1
+  shift
+  local t0 t1 rc=0
+  t0=$(now_us)
+  /usr/bin/time -v -o "$log" "$@" >"$log.out" 2>&1 || rc=$?
+  t1=$(now_us)
+  local kib
+  kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  # GNU time reports the command's own status in its log when it exits non-zero.
+  local st
+  st=$(awk -F': ' '/Exit status/ {print $2}' "$log")
+  [ -n "$st" ] && rc=$st
+  awk -v a="$t0" -v b="$t1" -v k="${kib:-0}" -v r="$rc" 'BEGIN { printf "%.4f %d %d\n", (b - a) / 1e6, k, r }'
+}
+
+# median NUMBER...: the median (mean of the middle two for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# max NUMBER...
+max() {
+  printf '%s\n' "$@" | sort -g | tail -n 1
+}
+
+# tree_bytes DIR: total size of the regular files under DIR (what a scanner reads).
+tree_bytes() {
+  find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'
+}
+
+# tree_files DIR: number of regular files under DIR.
+tree_files() {
+  find "$1" -type f | wc -l
+}
+
+# warm_cache DIR: read every file once so that runs measure a warm page cache.
+warm_cache() {
+  find "$1" -type f -print0 | xargs -0 -P2 -n 500 cat >/dev/null
+}
+
+# machine_line: one line describing where the figures come from.
+machine_line() {
+  local cpu
+  cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+  printf '%s UTC; %s cores (%s); %s GiB RAM; load %s\n' \
+    "$(date -u '+%Y-%m-%d %H:%M')" "$(nproc)" "${cpu:-unknown CPU}" \
+    "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
