@@ -7,6 +7,7 @@
 //! [`report`] → exit status. `scan` wires those stages together; no scanner
 //! formats output and no report reads a scanned file.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod deps;

@@ -15,14 +15,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, Format, GlobalArgs, ScanArgs};
+use crate::baseline::Baseline;
+use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::{Finding, FindingKind, ScanError, ScanOutcome};
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
+use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
-use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkedFile};
+use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
 
 /// Exit status when findings at or above `--fail-on` were found.
 const EXIT_FINDINGS: u8 = 1;
@@ -46,7 +48,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Scan(a) => scan(g, a, Scanners::ALL),
         Command::Secrets(a) => scan(g, a, Scanners::SECRETS),
         Command::Deps(a) => scan(g, a, Scanners::DEPS),
-        Command::Baseline(_) => anyhow::bail!("`tripline baseline` is not available yet"),
+        Command::Baseline(a) => scan(g, a, Scanners::BASELINE),
         Command::Rules(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
             crate::secrets::run_rules_command(c, g, &config)
@@ -55,7 +57,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
             deps::run_db_command(c, g, &config)
         }
-        Command::Hook(_) => anyhow::bail!("`tripline hook` is not available yet"),
+        Command::Hook(HookCommand::Install { force }) => {
+            let hook = git::install_hook(Path::new("."), *force)?;
+            if !g.quiet {
+                eprintln!("tripline: wrote {}", hook.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -64,20 +72,30 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 struct Scanners {
     secrets: bool,
     deps: bool,
+    /// `tripline baseline`: write the findings as a baseline, not a report.
+    record_baseline: bool,
 }
 
 impl Scanners {
     const ALL: Scanners = Scanners {
         secrets: true,
         deps: true,
+        record_baseline: false,
+    };
+    const BASELINE: Scanners = Scanners {
+        secrets: true,
+        deps: true,
+        record_baseline: true,
     };
     const SECRETS: Scanners = Scanners {
         secrets: true,
         deps: false,
+        record_baseline: false,
     };
     const DEPS: Scanners = Scanners {
         secrets: false,
         deps: true,
+        record_baseline: false,
     };
 }
 
@@ -116,9 +134,6 @@ fn describe_error(e: &ScanError) -> String {
 }
 
 fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode> {
-    if args.staged || args.git.is_some() || args.baseline.is_some() {
-        anyhow::bail!("--staged, --git and --baseline are not available yet");
-    }
     let started = Instant::now();
     let interrupt = InterruptGuard::install();
     let console = Console {
@@ -157,17 +172,24 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         lockfiles: Mutex::new(Vec::new()),
         errors: Mutex::new(Vec::new()),
     };
-    let summary = walk::walk(root, &opts, &collector);
+    // --staged and --git read git objects instead of walking the tree.
+    let mut git_source = GitSource::gather(args, &opts, engine.as_ref(), &console)?;
+    let summary = match &git_source {
+        Some(_) => WalkSummary::default(),
+        None => walk::walk(root, &opts, &collector),
+    };
     collector.progress.finish();
-    console.verbose(&format!(
-        "walked in {:.2?}: {} files scanned, {} skipped ({} too large, {} binary, {} special)",
-        started.elapsed(),
-        summary.stats.files_scanned,
-        summary.stats.files_skipped,
-        summary.skipped_too_large,
-        summary.skipped_binary,
-        summary.skipped_special,
-    ));
+    if git_source.is_none() {
+        console.verbose(&format!(
+            "walked in {:.2?}: {} files scanned, {} skipped ({} too large, {} binary, {} special)",
+            started.elapsed(),
+            summary.stats.files_scanned,
+            summary.stats.files_skipped,
+            summary.skipped_too_large,
+            summary.skipped_binary,
+            summary.skipped_special,
+        ));
+    }
 
     let mut outcome = ScanOutcome {
         root: root.display().to_string(),
@@ -180,6 +202,9 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         // The walk only listed paths; no file was scanned for secrets.
         outcome.stats.files_scanned = 0;
     }
+    if let Some(src) = &mut git_source {
+        src.fill(&mut outcome);
+    }
     if let Some(engine) = &engine {
         for f in &outcome.findings {
             if !outcome.rules.contains_key(&f.rule_id) {
@@ -189,10 +214,16 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
             }
         }
     }
-    if scanners.deps {
-        let mut lockfiles = into_inner(collector.lockfiles);
-        lockfiles.sort();
-        let dep = deps::audit(root, &lockfiles, args, &config)?;
+    let mut lockfiles = into_inner(collector.lockfiles);
+    lockfiles.sort();
+    let mut dep_root = root.to_path_buf();
+    if let Some(src) = &git_source {
+        (dep_root, lockfiles) = src.lockfiles();
+    }
+    // From git, only staged lockfiles are audited (none staged: no audit,
+    // so a pre-commit run never loads the advisory database for nothing).
+    if scanners.deps && !(git_source.is_some() && lockfiles.is_empty()) {
+        let dep = deps::audit(&dep_root, &lockfiles, args, &config)?;
         for e in &dep.errors {
             console.warn(e);
         }
@@ -203,6 +234,15 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         for r in dep.rules {
             outcome.rules.insert(r.id.clone(), r);
         }
+    }
+    if let Some(src) = &git_source {
+        src.narrow(&mut outcome, args.all_lines);
+    }
+    if scanners.record_baseline {
+        return record_baseline(g, &outcome, &console);
+    }
+    if let Some(path) = &args.baseline {
+        apply_baseline(path, &mut outcome, &console)?;
     }
     for w in &outcome.warnings {
         console.note(&format!("warning: {w}"));
@@ -235,6 +275,171 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Bytes from git instead of the working tree: the staged index
+/// (`--staged`) or every blob in history (`--git`). See `secrets::git`.
+enum GitSource {
+    Staged {
+        scan: git::StagedScan,
+        /// The staged lockfiles, written outside the scanned tree for the
+        /// dependency auditor; deleted when this is dropped.
+        lockfiles: Option<(tempfile::TempDir, Vec<PathBuf>)>,
+    },
+    History {
+        findings: Vec<Finding>,
+        errors: Vec<ScanError>,
+        stats: git::HistoryStats,
+    },
+}
+
+impl GitSource {
+    fn gather(
+        args: &ScanArgs,
+        opts: &WalkOptions,
+        engine: Option<&Engine>,
+        console: &Console,
+    ) -> Result<Option<GitSource>> {
+        let started = Instant::now();
+        if args.staged {
+            let scan = git::scan_staged(
+                engine,
+                &args.path,
+                &git::StagedOptions {
+                    max_file_size: opts.max_file_size,
+                    threads: opts.threads,
+                    excludes: opts.excludes.clone(),
+                },
+            )?;
+            for (path, reason) in &scan.set.skipped {
+                console.verbose(&format!("skipped {path}: {}", reason.as_str()));
+            }
+            console.verbose(&format!(
+                "staged in {:.2?}: {} files scanned, {} skipped",
+                started.elapsed(),
+                scan.files_scanned,
+                scan.set.skipped.len()
+            ));
+            let lockfiles = git::materialize_lockfiles(&scan.set)?;
+            return Ok(Some(GitSource::Staged { scan, lockfiles }));
+        }
+        let Some(revs) = &args.git else {
+            return Ok(None);
+        };
+        let Some(engine) = engine else {
+            console
+                .note("--git scans secrets in history; `deps` audits the working tree's lockfiles");
+            return Ok(Some(GitSource::History {
+                findings: Vec::new(),
+                errors: Vec::new(),
+                stats: git::HistoryStats::default(),
+            }));
+        };
+        let (path, revs) = git::path_and_revs(&args.path, revs);
+        let (findings, errors, stats) = git::scan_history(
+            engine,
+            &path,
+            &revs,
+            &git::HistoryOptions {
+                max_file_size: opts.max_file_size,
+                threads: opts.threads,
+            },
+        )?;
+        console.verbose(&format!(
+            "history in {:.2?}: {} commits, {} blobs scanned ({} bytes), {} skipped, {} not in the local object store",
+            started.elapsed(),
+            stats.commits,
+            stats.blobs_scanned,
+            stats.bytes_scanned,
+            stats.blobs_skipped,
+            stats.blobs_missing
+        ));
+        Ok(Some(GitSource::History {
+            findings,
+            errors,
+            stats,
+        }))
+    }
+
+    /// Puts this source's findings and counts into `outcome`.
+    fn fill(&mut self, outcome: &mut ScanOutcome) {
+        match self {
+            GitSource::Staged { scan, .. } => {
+                outcome.root = scan.set.root.display().to_string();
+                outcome.stats.files_scanned = scan.files_scanned;
+                outcome.stats.bytes_scanned = scan.bytes_scanned;
+                outcome.stats.files_skipped = scan.set.skipped.len() as u64;
+                outcome.findings.append(&mut scan.findings);
+                outcome.errors.append(&mut scan.set.errors);
+            }
+            GitSource::History {
+                findings,
+                errors,
+                stats,
+            } => {
+                outcome.stats.files_scanned = stats.blobs_scanned;
+                outcome.stats.bytes_scanned = stats.bytes_scanned;
+                outcome.stats.files_skipped = stats.blobs_skipped + stats.blobs_missing;
+                outcome.findings.append(findings);
+                outcome.errors.append(errors);
+            }
+        }
+    }
+
+    /// The root and relative paths of the lockfiles to audit.
+    fn lockfiles(&self) -> (PathBuf, Vec<PathBuf>) {
+        match self {
+            GitSource::Staged {
+                lockfiles: Some((dir, paths)),
+                ..
+            } => (dir.path().to_path_buf(), paths.clone()),
+            _ => (PathBuf::new(), Vec::new()),
+        }
+    }
+
+    /// `--staged` without `--all-lines`: only findings on lines the staged
+    /// change adds.
+    fn narrow(&self, outcome: &mut ScanOutcome, all_lines: bool) {
+        if let (GitSource::Staged { scan, .. }, false) = (self, all_lines) {
+            let findings = std::mem::take(&mut outcome.findings);
+            outcome.findings = git::filter_to_added_lines(findings, &scan.set);
+        }
+    }
+}
+
+/// `--baseline FILE`: drops the findings the baseline accepts.
+fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
+    let baseline = Baseline::load(path)?;
+    let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
+    outcome.findings = filtered.kept;
+    console.verbose(&format!(
+        "baseline {}: {} findings accepted, {} of {} entries matched nothing",
+        path.display(),
+        filtered.suppressed,
+        filtered.unmatched.len(),
+        baseline.len()
+    ));
+    for e in &filtered.unmatched {
+        console.verbose(&format!("baseline entry matched nothing: {e}"));
+    }
+    Ok(())
+}
+
+/// `tripline baseline`: writes the findings present now (to `-o`, default
+/// `tripline-baseline.json`) instead of a report.
+fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> Result<ExitCode> {
+    let path = g
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
+    let baseline = Baseline::write(&path, &outcome.findings)?;
+    console.note(&format!(
+        "wrote {} ({} entries for {} findings)",
+        path.display(),
+        baseline.len(),
+        outcome.findings.len()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
