@@ -192,7 +192,8 @@ done
     printf '| %s %s | `%s` | %.2f | %s | %s | %s | %s | %s |\n' \
       "$t" "$(tool_version "$t" | sed 's/^[a-z-]* //')" "$(tool_display "$t")" "$w" "$runs_list" "$mbs" "$mem" "$n" "$ratio"
   done
-  if [ -n "${walls[kingfisher]:-}" ] && [ -n "${walls[tripline]:-}" ]; then
+  if [ -n "${walls[kingfisher]:-}" ] && [ -n "${walls[tripline]:-}" ] &&
+    [ "${status[kingfisher]}" = ok ] && [ "${status[tripline]}" = ok ]; then
     echo
     awk -v k="$(median ${walls[kingfisher]})" -v t="$base" \
       'BEGIN { printf "kingfisher / tripline wall time: %.2fx (issue 3 asks for at least 3x)\n", k / t }'
