@@ -1,7 +1,324 @@
-//! GitHub's `primaryLocationLineHash`.
+//! GitHub's `primaryLocationLineHash`: the per-line fingerprint code scanning
+//! uses to recognise an alert again after the lines around it have moved.
+//!
+//! GitHub's upload action (`codeql-action`, `fingerprints.ts`) computes it
+//! when a SARIF file lacks it; tripline computes the same values itself so
+//! that a SARIF file uploaded through the raw API, or by an older action,
+//! tracks alerts the same way. The algorithm is reproduced exactly,
+//! including its quirks, because a hash that differs from GitHub's by one
+//! unit makes every alert look new:
+//!
+//! - the file is read as UTF-8 (invalid bytes become U+FFFD, as Node's
+//!   decoder does) and hashed as UTF-16 code units;
+//! - spaces and tabs are skipped; CR and CRLF become one LF;
+//! - a rolling polynomial hash (base 37, wrapping at 64 bits) runs over a
+//!   window of the last 100 kept units; a line's hash is the value once the
+//!   100 units starting at the line's first kept unit have entered, with the
+//!   end of the file padded by one unit 65535 and then zeros;
+//! - the value is written as lowercase hex without leading zeros, followed
+//!   by `:n`, where n counts that value's occurrences so far in the file.
+//!
+//! The padding unit 65535 can itself start a line: a file that ends with a
+//! newline (or is empty) gets one more hash than it has text lines, exactly
+//! as GitHub counts.
+//!
+//! This module only hashes bytes it is given; it never reads files (the
+//! scanner calls it while it still holds the content).
+
+use std::collections::HashMap;
+
+/// Units in the rolling window.
+const WINDOW: usize = 100;
+/// The polynomial base.
+const BASE: u64 = 37;
+/// The unit that marks the end of the file.
+const END_OF_FILE: u16 = 65535;
+
+const SPACE: u16 = b' ' as u16;
+const TAB: u16 = b'\t' as u16;
+const LF: u16 = b'\n' as u16;
+const CR: u16 = b'\r' as u16;
 
 /// One hash per line of `content` (index 0 is line 1), as GitHub's upload
 /// action computes them.
-pub fn line_hashes(_content: &[u8]) -> Vec<String> {
-    Vec::new()
+///
+/// Lines are counted as GitHub counts them: LF, CRLF and a lone CR each end
+/// a line, and a final newline (or an empty file) is followed by one more,
+/// empty line.
+pub fn line_hashes(content: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(content);
+    let mut hasher = LineHasher::new();
+    for unit in text.encode_utf16() {
+        hasher.push(unit);
+    }
+    hasher.finish()
+}
+
+/// The state of GitHub's rolling hash over one file.
+struct LineHasher {
+    /// The last `WINDOW` kept units, as a ring indexed by `index`.
+    window: [u16; WINDOW],
+    /// For each slot of `window`: the line that starts at that unit, if any.
+    line_starts: [Option<u32>; WINDOW],
+    index: usize,
+    hash: u64,
+    /// `BASE^WINDOW`, wrapping: the weight of the unit leaving the window.
+    leaving_weight: u64,
+    line_number: u32,
+    at_line_start: bool,
+    previous_was_cr: bool,
+    occurrences: HashMap<u64, u32>,
+    hashes: Vec<String>,
+}
+
+impl LineHasher {
+    fn new() -> LineHasher {
+        LineHasher {
+            window: [0; WINDOW],
+            line_starts: [None; WINDOW],
+            index: 0,
+            hash: 0,
+            leaving_weight: (0..WINDOW).fold(1u64, |w, _| w.wrapping_mul(BASE)),
+            line_number: 0,
+            at_line_start: true,
+            previous_was_cr: false,
+            occurrences: HashMap::new(),
+            hashes: Vec::new(),
+        }
+    }
+
+    /// Feeds one UTF-16 unit of the file.
+    fn push(&mut self, unit: u16) {
+        // The LF of a CRLF was already counted by its CR. Note that a space
+        // or tab between CR and LF also clears the flag, as in GitHub's code.
+        if unit == SPACE || unit == TAB || (self.previous_was_cr && unit == LF) {
+            self.previous_was_cr = false;
+            return;
+        }
+        let unit = if unit == CR {
+            self.previous_was_cr = true;
+            LF
+        } else {
+            self.previous_was_cr = false;
+            unit
+        };
+        // The slot about to be overwritten held a line's first unit 100
+        // kept units ago: that line's window is complete.
+        self.emit_if_line_start();
+        if self.at_line_start {
+            self.at_line_start = false;
+            self.line_number += 1;
+            self.line_starts[self.index] = Some(self.line_number);
+        }
+        if unit == LF {
+            self.at_line_start = true;
+        }
+        self.roll(unit);
+    }
+
+    /// Pads the end of the file and returns every line's hash.
+    fn finish(mut self) -> Vec<String> {
+        self.push(END_OF_FILE);
+        for _ in 0..WINDOW {
+            self.emit_if_line_start();
+            self.roll(0);
+        }
+        self.hashes
+    }
+
+    fn roll(&mut self, unit: u16) {
+        let leaving = self.window[self.index];
+        self.window[self.index] = unit;
+        self.hash = BASE
+            .wrapping_mul(self.hash)
+            .wrapping_add(u64::from(unit))
+            .wrapping_sub(self.leaving_weight.wrapping_mul(u64::from(leaving)));
+        self.index = (self.index + 1) % WINDOW;
+    }
+
+    fn emit_if_line_start(&mut self) {
+        let Some(line) = self.line_starts[self.index].take() else {
+            return;
+        };
+        let seen = self.occurrences.entry(self.hash).or_insert(0);
+        *seen += 1;
+        // Lines complete in order, so the vector index is the line number
+        // less one.
+        debug_assert_eq!(line as usize, self.hashes.len() + 1);
+        self.hashes.push(format!("{:x}:{}", self.hash, seen));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn github_vector_spaces_and_final_newline() {
+        assert_eq!(
+            line_hashes(b"hello; \n world\n"),
+            [
+                "f64340c30348512a:1",
+                "53f9e022cffbf0f1:1",
+                "c129715d7a2bc9a3:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn github_vector_mixed_line_endings() {
+        assert_eq!(
+            line_hashes(b"a\nb\r\nc\rd"),
+            [
+                "271789c17abda88f:1",
+                "54703d4cd895b18:1",
+                "180aee12dab6264:1",
+                "a23a3dc5e078b07b:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn github_vector_secret_line() {
+        let hashes = line_hashes(b"AWS_KEY = \"AKIAIOSFODNN7EXAMPLE\"\n");
+        assert_eq!(hashes[0], "25f83c7549fd7fde:1");
+        assert_eq!(hashes.len(), 2);
+    }
+
+    #[test]
+    fn empty_file_has_one_line() {
+        assert_eq!(line_hashes(b"").len(), 1);
+        // Only the end-of-file unit and zeros: 65535 * 37^99.
+        let expected = (0..99).fold(65535u64, |h, _| h.wrapping_mul(37));
+        assert_eq!(line_hashes(b""), [format!("{expected:x}:1")]);
+    }
+
+    #[test]
+    fn repeated_lines_are_numbered_by_occurrence() {
+        // Lines far from the end whose next 100 kept units are equal.
+        let block = "x\n".repeat(200);
+        let hashes = line_hashes(block.as_bytes());
+        assert_eq!(hashes.len(), 201);
+        assert!(hashes[0].ends_with(":1"));
+        assert_eq!(hashes[1], hashes[0].replace(":1", ":2"));
+        assert_eq!(hashes[49], hashes[0].replace(":1", ":50"));
+    }
+
+    #[test]
+    fn invalid_utf8_hashes_like_the_replacement_character() {
+        assert_eq!(
+            line_hashes(b"key = \xff\xfe\n"),
+            line_hashes("key = \u{fffd}\u{fffd}\n".as_bytes())
+        );
+    }
+
+    #[test]
+    fn non_ascii_counts_utf16_units() {
+        // U+1F600 is the surrogate pair D83D DE00: two units in the window,
+        // then the end-of-file unit and zeros.
+        let expected = [0xD83Du64, 0xDE00, 65535]
+            .into_iter()
+            .chain(std::iter::repeat(0))
+            .take(WINDOW)
+            .fold(0u64, |h, u| h.wrapping_mul(37).wrapping_add(u));
+        assert_eq!(line_hashes("😀".as_bytes()), [format!("{expected:x}:1")]);
+    }
+
+    /// A direct (non-rolling) rendering of the specification, to check the
+    /// rolling implementation against: normalise, find line starts, and hash
+    /// each line's 100 units as a polynomial.
+    fn reference(content: &str) -> Vec<String> {
+        let mut kept: Vec<u16> = Vec::new();
+        let mut previous_was_cr = false;
+        for u in content.encode_utf16() {
+            if u == SPACE || u == TAB || (previous_was_cr && u == LF) {
+                previous_was_cr = false;
+                continue;
+            }
+            previous_was_cr = u == CR;
+            kept.push(if u == CR { LF } else { u });
+        }
+        kept.push(END_OF_FILE);
+        let starts = std::iter::once(0)
+            .chain((0..kept.len()).filter(|&i| kept[i] == LF).map(|i| i + 1))
+            .filter(|&s| s < kept.len());
+        let mut seen: HashMap<u64, u32> = HashMap::new();
+        starts
+            .map(|s| {
+                let h = (0..WINDOW).fold(0u64, |h, i| {
+                    let unit = kept.get(s + i).copied().unwrap_or(0);
+                    h.wrapping_mul(37).wrapping_add(u64::from(unit))
+                });
+                let n = seen.entry(h).or_insert(0);
+                *n += 1;
+                format!("{h:x}:{n}")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reference_agrees_with_github_vectors() {
+        assert_eq!(reference("a\nb\r\nc\rd")[1], "54703d4cd895b18:1");
+        assert_eq!(reference("hello; \n world\n")[2], "c129715d7a2bc9a3:1");
+    }
+
+    /// Text drawn from the characters that matter to the algorithm.
+    fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "a", "b", "Z", "=", " ", "\t", "\n", "\r", "\r\n", "\r \n", "é", "😀", "\u{fffd}",
+            "token_",
+        ]);
+        prop::collection::vec(pieces, 0..400).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn rolling_hash_matches_the_direct_definition(s in text()) {
+            prop_assert_eq!(line_hashes(s.as_bytes()), reference(&s));
+        }
+
+        #[test]
+        fn one_hash_per_github_line(s in text()) {
+            // GitHub's lines: LF, CR and CRLF each end one (an LF directly
+            // after a CR is absorbed; a blank between them clears that), and
+            // the end of the file starts one more.
+            let ends = s.matches(['\n', '\r']).count() - s.matches("\r\n").count();
+            prop_assert_eq!(line_hashes(s.as_bytes()).len(), ends + 1);
+        }
+
+        #[test]
+        fn blanks_do_not_change_hashes(s in text(), at in 0usize..400) {
+            // Inserting spaces or tabs anywhere but between a CR and its LF
+            // changes nothing.
+            let mut boundaries: Vec<usize> =
+                (0..=s.len()).filter(|&i| s.is_char_boundary(i)).collect();
+            boundaries.retain(|&i| !(s[..i].ends_with('\r') && s[i..].starts_with('\n')));
+            let i = boundaries[at % boundaries.len()];
+            let padded = format!("{} \t {}", &s[..i], &s[i..]);
+            prop_assert_eq!(line_hashes(padded.as_bytes()), line_hashes(s.as_bytes()));
+        }
+
+        #[test]
+        fn line_endings_do_not_change_hashes(s in text()) {
+            let lf_only = s.replace("\r\n", "\n").replace('\r', "\n");
+            let crlf = lf_only.replace('\n', "\r\n");
+            let cr = lf_only.replace('\n', "\r");
+            let want = line_hashes(lf_only.as_bytes());
+            prop_assert_eq!(line_hashes(crlf.as_bytes()), want.clone());
+            prop_assert_eq!(line_hashes(cr.as_bytes()), want);
+        }
+
+        #[test]
+        fn a_line_hash_ignores_the_lines_before_it(head in text(), tail in text()) {
+            // Apart from the occurrence counter, the hash of a line depends
+            // only on what follows it.
+            let head = format!("{head}\n");
+            let whole = line_hashes(format!("{head}{tail}").as_bytes());
+            let alone = line_hashes(tail.as_bytes());
+            let value = |h: &String| h.split(':').next().map(str::to_owned);
+            let suffix: Vec<_> = whole[whole.len() - alone.len()..].iter().map(value).collect();
+            prop_assert_eq!(suffix, alone.iter().map(value).collect::<Vec<_>>());
+        }
+    }
 }

@@ -1,26 +1,698 @@
 //! The secrets engine: one keyword pass, then the candidate rules' regexes.
+//!
+//! Per file, a single Aho-Corasick pass (ASCII case-insensitive) over every
+//! rule's keywords is the only full pass over the bytes. Each keyword hit
+//! opens a window around it (its line, bounded in bytes so that a minified
+//! one-line file costs the same as short lines, plus a margin; multi-line
+//! rules such as PEM blocks get a larger forward window), and only the rules
+//! owning that keyword run their regex, only over their merged windows. So
+//! the cost follows the number of hits, not the size of the catalog.
+//!
+//! Each regex match then goes through the same gauntlet, in order: secret
+//! extraction (`secret_group`), entropy floor, the universal placeholder
+//! filter, the rule's `allow`, the config's allowlists, inline suppression
+//! on the line, and the rule's validator. `tripline rules test` runs the
+//! rules' examples through this very path ([`check_examples`]).
+//!
+//! This module does not walk trees, read files or compute line hashes.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{Captures, Regex};
 
 use crate::config::Config;
-use crate::finding::{Finding, RuleInfo};
-use crate::secrets::rules::RuleSet;
+use crate::finding::{
+    fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue,
+};
+use crate::secrets::entropy;
+use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
+
+/// How far a window reaches back from a keyword hit to find its line's
+/// start, and forward to find its end. Bounded in bytes, not lines, so a
+/// 5 MB single-line file does not turn every hit into a 5 MB regex run.
+const LINE_REACH: usize = 2048;
+/// Extra context beyond the line on both sides (a secret on the line after
+/// its keyword, `key =\n  "value"`).
+const MARGIN: usize = 256;
+/// Forward window of multi-line rules (PEM, PGP armour): a 4096-bit RSA key
+/// is about 3.3 KB, PGP private key blocks are larger.
+const MULTILINE_REACH: usize = 64 * 1024;
+/// How far around a match inline suppression comments are looked for.
+const SUPPRESS_REACH: usize = 4096;
+
+/// Why a regex match was not reported (for `rules test` messages).
+type Drop = &'static str;
+
+/// One reported match, before it becomes a [`Finding`].
+#[derive(Debug, Clone)]
+struct Candidate {
+    rule: usize,
+    /// The whole regex match.
+    match_start: usize,
+    match_end: usize,
+    /// The secret inside it.
+    start: usize,
+    end: usize,
+    confidence: Confidence,
+}
 
 /// A compiled rule set plus the config's allowlists, shared by all threads.
-pub struct Engine {}
+pub struct Engine {
+    rules: Vec<Rule>,
+    /// All rules' keywords; `None` when there are no rules.
+    keywords: Option<AhoCorasick>,
+    /// For each keyword pattern, the rules that own it.
+    owners: Vec<Vec<usize>>,
+    global_allow: AllowList,
+    rule_allow: HashMap<String, AllowList>,
+    placeholders: Placeholders,
+}
 
 impl Engine {
-    pub fn new(_rules: RuleSet, _config: &Config) -> anyhow::Result<Engine> {
-        Ok(Engine {})
+    pub fn new(rules: RuleSet, config: &Config) -> anyhow::Result<Engine> {
+        let rules = rules.rules;
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut by_keyword: HashMap<String, usize> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            for k in &r.keywords {
+                let p = *by_keyword.entry(k.clone()).or_insert_with(|| {
+                    patterns.push(k.clone());
+                    owners.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !owners[p].contains(&i) {
+                    owners[p].push(i);
+                }
+            }
+        }
+        let keywords = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .or_else(|_| {
+                        // Too many keywords for a DFA: the NFA is slower, but works.
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::Standard)
+                            .build(&patterns)
+                    })?,
+            )
+        };
+        let a = &config.allowlist;
+        let global_allow = AllowList::compile(&a.regexes, &a.stopwords, &a.paths)
+            .map_err(|e| anyhow::anyhow!("config [allowlist]: {e}"))?;
+        let mut rule_allow = HashMap::new();
+        for (id, a) in &config.rules.allow {
+            let list = AllowList::compile(&a.regexes, &a.stopwords, &a.paths)
+                .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
+            rule_allow.insert(id.clone(), list);
+        }
+        Ok(Engine {
+            rules,
+            keywords,
+            owners,
+            global_allow,
+            rule_allow,
+            placeholders: Placeholders::new(),
+        })
     }
 
     /// Findings in one file. `path` is relative to the scan root with `/`
     /// separators. Locations carry lines and UTF-16 columns; `line_hash` is
     /// left to the caller, which holds the content.
-    pub fn scan(&self, _path: &str, _content: &[u8]) -> Vec<Finding> {
-        Vec::new()
+    ///
+    /// A file starting with a UTF-16 byte order mark is decoded first, and
+    /// its positions then refer to the decoded text (which, being UTF-16,
+    /// is exactly what an editor shows in UTF-16 columns).
+    pub fn scan(&self, path: &str, content: &[u8]) -> Vec<Finding> {
+        let decoded;
+        let content = match decode_utf16(content) {
+            Some(text) => {
+                decoded = text;
+                decoded.as_bytes()
+            }
+            None => content,
+        };
+        let candidates = self.candidates(Some(path), content, None);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let mut pos = Positions::new(content);
+        let mut out = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let rule = &self.rules[c.rule];
+            let (start_line, start_column) = pos.at(c.start);
+            let (end_line, end_column) = pos.at(c.end);
+            let secret = SecretValue::new(String::from_utf8_lossy(&content[c.start..c.end]));
+            out.push(Finding {
+                kind: FindingKind::Secret,
+                rule_id: rule.id.clone(),
+                rule_title: rule.title.clone(),
+                severity: rule.severity,
+                confidence: c.confidence,
+                location: Location {
+                    path: path.to_string(),
+                    start_line,
+                    start_column,
+                    end_line,
+                    end_column,
+                    line_hash: None,
+                    commit: None,
+                    blob: None,
+                },
+                excerpt: secret.masked(),
+                fingerprint: fingerprint(&[&rule.id, path, secret.expose()]),
+                dependency: None,
+                secret: Some(secret),
+            });
+        }
+        out
     }
 
     /// The description of a rule, for reports.
-    pub fn rule_info(&self, _id: &str) -> Option<RuleInfo> {
-        None
+    pub fn rule_info(&self, id: &str) -> Option<RuleInfo> {
+        let r = self.rules.iter().find(|r| r.id == id)?;
+        Some(rule_info(r))
+    }
+
+    /// The rules in force, in catalog order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every reported match in `content`, sorted by position, deduplicated.
+    /// `path` is `None` for rule examples (path filters then do not apply);
+    /// `only` restricts the run to one rule (still through the keyword pass).
+    fn candidates(
+        &self,
+        path: Option<&str>,
+        content: &[u8],
+        only: Option<usize>,
+    ) -> Vec<Candidate> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        // (rule, window start, window end) for every keyword hit.
+        let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+        let mut line: Option<(usize, usize)> = None;
+        for m in ac.find_overlapping_iter(content) {
+            let owners = &self.owners[m.pattern().as_usize()];
+            if owners.is_empty() {
+                continue;
+            }
+            let (ls, le) = match line {
+                Some((s, e)) if m.start() >= s && m.end() <= e => (s, e),
+                _ => {
+                    let l = line_bounds(content, m.start(), m.end());
+                    line = Some(l);
+                    l
+                }
+            };
+            let ws = ls.saturating_sub(MARGIN);
+            for &r in owners {
+                if only.is_some_and(|o| o != r) {
+                    continue;
+                }
+                let we = if self.rules[r].multiline {
+                    m.end().saturating_add(MULTILINE_REACH).min(content.len())
+                } else {
+                    le.saturating_add(MARGIN).min(content.len())
+                };
+                windows.push((r, ws, we));
+            }
+        }
+        if windows.is_empty() {
+            return Vec::new();
+        }
+        windows.sort_unstable();
+        let mut found: Vec<Candidate> = Vec::new();
+        let mut i = 0;
+        while i < windows.len() {
+            let rule_idx = windows[i].0;
+            let mut j = i;
+            while j < windows.len() && windows[j].0 == rule_idx {
+                j += 1;
+            }
+            let rule = &self.rules[rule_idx];
+            let path_ok = match (&rule.path, path) {
+                (Some(re), Some(p)) => re.is_match(p.as_bytes()),
+                _ => true,
+            };
+            if path_ok {
+                let mut k = i;
+                while k < j {
+                    let (_, s, mut e) = windows[k];
+                    k += 1;
+                    while k < j && windows[k].1 <= e {
+                        e = e.max(windows[k].2);
+                        k += 1;
+                    }
+                    self.run_rule(rule_idx, path, content, s, e, &mut found);
+                }
+            }
+            i = j;
+        }
+        dedupe(&self.rules, found)
+    }
+
+    /// Runs one rule's regex over `content[start..end]` (looking behind
+    /// `start` for assertions such as `\b`), pushing what survives.
+    fn run_rule(
+        &self,
+        rule_idx: usize,
+        path: Option<&str>,
+        content: &[u8],
+        start: usize,
+        end: usize,
+        out: &mut Vec<Candidate>,
+    ) {
+        let rule = &self.rules[rule_idx];
+        let hay = &content[..end];
+        let mut at = start;
+        while at <= hay.len() {
+            let Some(caps) = rule.regex.captures_at(hay, at) else {
+                break;
+            };
+            let Some(whole) = caps.get(0) else { break };
+            at = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
+            if let Ok(c) = self.judge(rule_idx, path, content, &caps) {
+                out.push(c);
+            }
+        }
+    }
+
+    /// Puts one regex match through every filter; `Err` says which dropped it.
+    fn judge(
+        &self,
+        rule_idx: usize,
+        path: Option<&str>,
+        content: &[u8],
+        caps: &Captures<'_>,
+    ) -> Result<Candidate, Drop> {
+        let rule = &self.rules[rule_idx];
+        let whole = caps.get(0).ok_or("no match")?;
+        let secret_m = caps
+            .get(rule.secret_group)
+            .ok_or("the secret group did not take part in the match")?;
+        let secret = secret_m.as_bytes();
+        if secret.is_empty() {
+            return Err("the secret is empty");
+        }
+        if let Some(min) = rule.entropy {
+            if entropy::shannon(secret) < min {
+                return Err("the secret's entropy is below the rule's floor");
+            }
+        }
+        if self.placeholders.is_placeholder(secret) {
+            return Err("the secret looks like a placeholder");
+        }
+        if rule.allow.allows(path, secret) {
+            return Err("the rule's allow list drops it");
+        }
+        if self.global_allow.allows(path, secret) {
+            return Err("the config's [allowlist] drops it");
+        }
+        if let Some(a) = self.rule_allow.get(&rule.id) {
+            if a.allows(path, secret) {
+                return Err("the config's per-rule allowlist drops it");
+            }
+        }
+        if suppressed_inline(content, whole.start(), whole.end()) {
+            return Err("an inline allow comment suppresses it");
+        }
+        let mut confidence = rule.confidence;
+        if let Some(v) = rule.validator {
+            if !v.check(secret) {
+                return Err("the validator rejects it");
+            }
+            confidence = Confidence::High;
+        }
+        Ok(Candidate {
+            rule: rule_idx,
+            match_start: whole.start(),
+            match_end: whole.end(),
+            start: secret_m.start(),
+            end: secret_m.end(),
+            confidence,
+        })
+    }
+
+    /// Why the regex matches of rule `rule_idx` in `text` were all dropped.
+    fn explain(&self, rule_idx: usize, text: &[u8]) -> String {
+        let rule = &self.rules[rule_idx];
+        let mut reasons: Vec<&str> = Vec::new();
+        for caps in rule.regex.captures_iter(text) {
+            match self.judge(rule_idx, None, text, &caps) {
+                Err(r) => reasons.push(r),
+                Ok(_) => reasons.push("no keyword occurs near the match"),
+            }
+        }
+        if reasons.is_empty() {
+            "the regex does not match it".to_string()
+        } else {
+            reasons.dedup();
+            format!("it matches the regex but {}", reasons.join("; "))
+        }
+    }
+}
+
+/// Keeps one candidate per (rule, secret span) and, where rules overlap on
+/// a secret, only the most specific: higher confidence, then a
+/// provider rule over a generic one.
+fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
+    found.sort_by_key(|c| (c.start, c.end, c.rule));
+    found.dedup_by_key(|c| (c.start, c.end, c.rule));
+    if found.len() < 2 {
+        return found;
+    }
+    let specificity = |c: &Candidate| {
+        let generic = rules[c.rule].family.starts_with("generic");
+        (c.confidence, !generic)
+    };
+    let mut keep = vec![true; found.len()];
+    for i in 0..found.len() {
+        for j in (i + 1)..found.len() {
+            if found[j].start >= found[i].end {
+                break;
+            }
+            if found[i].rule == found[j].rule {
+                continue;
+            }
+            // Overlapping secrets from two rules.
+            match specificity(&found[i]).cmp(&specificity(&found[j])) {
+                std::cmp::Ordering::Less => keep[i] = false,
+                std::cmp::Ordering::Greater => keep[j] = false,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+    }
+    found
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
+        .collect()
+}
+
+/// The bounds of the line around `content[start..end]`, each reaching at
+/// most [`LINE_REACH`] bytes beyond the hit.
+fn line_bounds(content: &[u8], start: usize, end: usize) -> (usize, usize) {
+    line_bounds_reach(content, start, end, LINE_REACH)
+}
+
+/// Whether the line(s) of the match carry `tripline:allow`, or the markers
+/// of gitleaks (`gitleaks:allow`) and detect-secrets (`pragma: allowlist
+/// secret`), so users can migrate without touching their suppressions.
+fn suppressed_inline(content: &[u8], start: usize, end: usize) -> bool {
+    let (ls, _) = line_bounds_reach(content, start, start, SUPPRESS_REACH);
+    let (_, le) = line_bounds_reach(
+        content,
+        end.saturating_sub(1).max(start),
+        end,
+        SUPPRESS_REACH,
+    );
+    let line = &content[ls..le];
+    const MARKERS: [&[u8]; 3] = [
+        b"tripline:allow",
+        b"gitleaks:allow",
+        b"pragma: allowlist secret",
+    ];
+    MARKERS
+        .iter()
+        .any(|m| line.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m)))
+}
+
+fn line_bounds_reach(content: &[u8], start: usize, end: usize, reach: usize) -> (usize, usize) {
+    let lo = start.saturating_sub(reach);
+    let ls = content[lo..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(lo, |p| lo + p + 1);
+    let hi = end.saturating_add(reach).min(content.len());
+    let le = content[end..hi]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(hi, |p| end + p);
+    (ls, le)
+}
+
+/// A file with a UTF-16 byte order mark, decoded (lossily: unpaired
+/// surrogates become U+FFFD). `None` for anything else.
+fn decode_utf16(content: &[u8]) -> Option<String> {
+    let little = match content {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = content[2..].chunks_exact(2).map(|p| {
+        if little {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+/// Turns byte offsets, asked in increasing order, into 1-based lines and
+/// UTF-16 columns. Lines end at LF, CRLF or a lone CR (as GitHub's line
+/// hash counts them); each invalid UTF-8 byte counts as one column.
+struct Positions<'a> {
+    content: &'a [u8],
+    offset: usize,
+    line: u32,
+    line_start: usize,
+}
+
+impl<'a> Positions<'a> {
+    fn new(content: &'a [u8]) -> Positions<'a> {
+        Positions {
+            content,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn at(&mut self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.content.len());
+        if offset < self.offset {
+            // Asked out of order (an end before the next start): restart.
+            self.offset = 0;
+            self.line = 1;
+            self.line_start = 0;
+        }
+        let c = self.content;
+        for i in self.offset..offset {
+            let b = c[i];
+            if b == b'\n' || (b == b'\r' && c.get(i + 1) != Some(&b'\n')) {
+                self.line += 1;
+                self.line_start = i + 1;
+            }
+        }
+        self.offset = offset;
+        let col = utf16_len(&c[self.line_start..offset]) + 1;
+        (self.line, u32::try_from(col).unwrap_or(u32::MAX))
+    }
+}
+
+/// Length in UTF-16 code units of `bytes` read as UTF-8, invalid bytes
+/// counting one unit each.
+fn utf16_len(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|ch| ch.valid().chars().map(char::len_utf16).sum::<usize>() + ch.invalid().len())
+        .sum()
+}
+
+/// The universal placeholder filter, applied to every candidate secret of
+/// every rule: template markers, format strings, variable references,
+/// function calls, environment lookups, runs of one character, and values
+/// that are placeholder words.
+struct Placeholders {
+    patterns: Vec<Regex>,
+}
+
+impl Placeholders {
+    fn new() -> Placeholders {
+        const SOURCES: &[&str] = &[
+            // Template and variable syntax: <...>, ${...}, {{...}}, $VAR, %s, %(name)s.
+            r"^<[^<>]*>$",
+            r"\$\{[^}]*\}",
+            r"\{\{[^}]*\}\}",
+            r"^\$[A-Za-z_][A-Za-z0-9_]*$",
+            r"^%(\([A-Za-z0-9_]+\))?[sd]$",
+            r"^%[A-Za-z_][A-Za-z0-9_]*%$",
+            // A function call or an environment lookup instead of a value.
+            r"^[A-Za-z_][A-Za-z0-9_.:]*\(.*\)$",
+            r"(?i)os\.environ|process\.env|getenv\(|\benv\[|\benv\(|System\.getenv",
+            // Runs of one character where a random token has none.
+            r"(?i)x{4}|\*{4}|#{4}|0{6}|\.{3}|_{5}",
+            // Whole-value placeholder words and "your key here" phrases.
+            r"(?i)^(change[-_ ]?me|changeit|placeholder|redacted|dummy|example|sample|secret|password|passwd|token|test|testing|todo|fixme|none|null|nil|undefined|empty|foobar|foo|bar|xyz|abc123|123456|qwerty|letmein|admin|default|string|value|your|insert|enter|replace)[-_ ]?(here|me)?$",
+            r"(?i)^(your|my|insert|enter|put|replace|add)[-_ ]?(your|the|a)?[-_ ]?[a-z0-9_-]*?(key|token|secret|password|passwd|pass|pwd|id|here)([-_ ]?here)?$",
+            r"(?i)example|placeholder|redacted|changeme|dummy|fake[-_]?(key|token|secret|password)|not[-_]?a[-_]?real",
+        ];
+        Placeholders {
+            patterns: SOURCES.iter().filter_map(|s| Regex::new(s).ok()).collect(),
+        }
+    }
+
+    fn is_placeholder(&self, secret: &[u8]) -> bool {
+        let trimmed = trim_quotes(secret);
+        if trimmed.len() >= 3 && trimmed.iter().all(|&b| b == trimmed[0]) {
+            return true;
+        }
+        self.patterns.iter().any(|p| p.is_match(trimmed))
+    }
+}
+
+fn trim_quotes(s: &[u8]) -> &[u8] {
+    let mut s = s;
+    while let [b'"' | b'\'' | b'`', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b'"' | b'\'' | b'`'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Checks the examples and negative examples of the rules at `wanted`
+/// through the engine, and that each keyword occurs in some example match.
+pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if wanted.is_empty() {
+        return problems;
+    }
+    let engine = match Engine::new(set.clone(), &Config::default()) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(Problem {
+                file: "(rules)".into(),
+                rule: None,
+                message: format!("cannot build the engine: {e:#}"),
+            });
+            return problems;
+        }
+    };
+    for &i in wanted {
+        let rule = &engine.rules[i];
+        let problem = |message: String| Problem {
+            file: rule.source.clone(),
+            rule: Some(rule.id.clone()),
+            message,
+        };
+        let mut keyword_seen = vec![false; rule.keywords.len()];
+        for (n, ex) in rule.examples.iter().enumerate() {
+            let found = engine.candidates(None, ex.as_bytes(), Some(i));
+            let Some(c) = found.first() else {
+                problems.push(problem(format!(
+                    "example {} ({}) is not found: {}",
+                    n + 1,
+                    shorten(ex),
+                    engine.explain(i, ex.as_bytes())
+                )));
+                continue;
+            };
+            let matched = ex.as_bytes()[c.match_start..c.match_end].to_ascii_lowercase();
+            let mut any = false;
+            for (k, kw) in rule.keywords.iter().enumerate() {
+                if matched.windows(kw.len()).any(|w| w == kw.as_bytes()) {
+                    keyword_seen[k] = true;
+                    any = true;
+                }
+            }
+            if !any {
+                problems.push(problem(format!(
+                    "example {} ({}): its match contains none of the keywords {:?}",
+                    n + 1,
+                    shorten(ex),
+                    rule.keywords
+                )));
+            }
+        }
+        for (k, seen) in keyword_seen.iter().enumerate() {
+            if !seen && !rule.examples.is_empty() {
+                problems.push(problem(format!(
+                    "keyword {:?} occurs in none of the example matches, so it cannot be shown to occur in a match",
+                    rule.keywords[k]
+                )));
+            }
+        }
+        for (n, ex) in rule.negative_examples.iter().enumerate() {
+            if !engine.candidates(None, ex.as_bytes(), Some(i)).is_empty() {
+                problems.push(problem(format!(
+                    "negative example {} ({}) is found, but must not be",
+                    n + 1,
+                    shorten(ex)
+                )));
+            }
+        }
+    }
+    problems
+}
+
+/// An example, cut for an error message.
+fn shorten(s: &str) -> String {
+    let one_line = s.replace('\n', "\\n");
+    if one_line.chars().count() > 60 {
+        let head: String = one_line.chars().take(57).collect();
+        format!("{head:?}...")
+    } else {
+        format!("{one_line:?}")
+    }
+}
+
+/// What SARIF and `rules list` say about a rule.
+pub fn rule_info(r: &Rule) -> RuleInfo {
+    const ROTATE: &str = "Treat the value as compromised: revoke or rotate it with its issuer \
+        first, then remove it from the code and load it at run time from a secret store or \
+        the environment. Deleting the line is not enough: the value stays in git history, \
+        forks and clones, so rewrite history (git filter-repo) only after rotating. If the \
+        match is a test value, mark the line with a `tripline:allow` comment or add an \
+        allowlist entry in tripline.toml.";
+    let mut text = format!("{}\n\n{}\n\n{ROTATE}", r.title, r.description.trim());
+    let mut md = format!("**{}**\n\n{}\n\n{ROTATE}", r.title, r.description.trim());
+    if !r.references.is_empty() {
+        text.push_str("\n\nReferences:");
+        md.push_str("\n\nReferences:\n");
+        for u in &r.references {
+            text.push_str(&format!("\n- {u}"));
+            md.push_str(&format!("\n- <{u}>"));
+        }
+    }
+    let mut tags = vec!["secret".to_string()];
+    if !r.family.is_empty() && !tags.contains(&r.family) {
+        tags.push(r.family.clone());
+    }
+    if r.validator.is_some() {
+        tags.push("validated".into());
+    }
+    RuleInfo {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        description: r.description.trim().to_string(),
+        help_text: text,
+        help_markdown: md,
+        severity: r.severity,
+        confidence: r.confidence,
+        tags,
+        security_severity: None,
+        help_uri: r.references.first().cloned(),
     }
 }

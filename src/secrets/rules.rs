@@ -1,14 +1,529 @@
 //! Secret-detection rules: the TOML format, strict loading, the built-in catalog.
+//!
+//! A rule file holds `[[rule]]` tables (see README). Loading is strict: an
+//! unknown key, a regex that does not compile, a rule without keywords, a
+//! keyword that no example match contains, a duplicate id or an unknown
+//! validator is a [`Problem`] naming the file, the rule and what is wrong.
+//! Whether the examples match is checked by running them through the
+//! engine (`Engine::check_examples`), not here: this module compiles, the
+//! engine decides.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::finding::{Confidence, Severity};
+use crate::secrets::validators::Validator;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The compiled size a rule's regex may take. Generous for any sane token
+/// pattern, small enough that a runaway `{1,10000}` is refused at load time
+/// instead of eating memory on every file.
+const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFileToml {
+    #[serde(default)]
+    rule: Vec<RuleToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    id: String,
+    title: String,
+    description: String,
+    severity: Severity,
+    confidence: Confidence,
+    #[serde(default)]
+    keywords: Vec<String>,
+    regex: String,
+    secret_group: Option<usize>,
+    entropy: Option<f64>,
+    validator: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    negative_examples: Vec<String>,
+    #[serde(default)]
+    allow: Option<AllowToml>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowToml {
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+}
+
+/// A compiled allowlist: the rule's own `allow` table or one from the config.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList {
+    /// Matched against the secret.
+    pub regexes: Vec<Regex>,
+    /// Lowercased; a secret containing one is dropped.
+    pub stopwords: Vec<String>,
+    /// Globs on the relative path.
+    pub paths: Option<GlobSet>,
+}
+
+impl AllowList {
+    /// Compiles an allowlist; errors say which entry is wrong.
+    pub fn compile(
+        regexes: &[String],
+        stopwords: &[String],
+        paths: &[String],
+    ) -> Result<AllowList, String> {
+        let mut out = AllowList::default();
+        for r in regexes {
+            out.regexes
+                .push(compile_regex(r).map_err(|e| format!("allow regex: {e}"))?);
+        }
+        out.stopwords = stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if !paths.is_empty() {
+            let mut b = GlobSetBuilder::new();
+            for p in paths {
+                let g = Glob::new(p).map_err(|e| format!("allow path glob {p:?}: {e}"))?;
+                b.add(g);
+            }
+            out.paths = Some(b.build().map_err(|e| format!("allow path globs: {e}"))?);
+        }
+        Ok(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_none()
+    }
+
+    /// Whether this list drops the secret `secret` found in `path`.
+    /// `path` is `None` when checking a rule's examples, which have no path.
+    pub fn allows(&self, path: Option<&str>, secret: &[u8]) -> bool {
+        if let (Some(globs), Some(p)) = (&self.paths, path) {
+            if globs.is_match(p) {
+                return true;
+            }
+        }
+        if self.regexes.iter().any(|r| r.is_match(secret)) {
+            return true;
+        }
+        if !self.stopwords.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if self
+                .stopwords
+                .iter()
+                .any(|w| !w.is_empty() && contains(&lower, w.as_bytes()))
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// Lowercased ASCII literals.
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    /// The capture group holding the secret; 0 is the whole match.
+    pub secret_group: usize,
+    pub entropy: Option<f64>,
+    pub validator: Option<Validator>,
+    pub path: Option<Regex>,
+    pub references: Vec<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    pub allow: AllowList,
+    /// The file the rule came from (a built-in's file name, or the user's path).
+    pub source: String,
+    /// The provider family: the rule file's stem (`github`, `aws`).
+    pub family: String,
+    /// Whether a match can span lines (PEM blocks): such rules get a larger
+    /// window after each keyword hit.
+    pub multiline: bool,
+}
+
+/// What is wrong with one rule or rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rule {
+            Some(r) => write!(f, "{}: rule {}: {}", self.file, r, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
 
 /// Every rule in force, compiled.
-pub struct RuleSet {}
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Ids of the rules that came from user files: their examples are
+    /// checked at every load, the built-ins' by the test suite.
+    pub user_ids: Vec<String>,
+}
 
 impl RuleSet {
     /// The built-in rules, plus the rule files or folders in `extra` (a rule
-    /// with a built-in id replaces it), less the `disabled` ids.
-    pub fn load(_extra: &[PathBuf], _disabled: &[String]) -> anyhow::Result<RuleSet> {
-        Ok(RuleSet {})
+    /// with a built-in id replaces it), less the `disabled` ids. Any problem
+    /// in a rule, including a user rule's failing example, is an error
+    /// listing every problem found.
+    pub fn load(extra: &[PathBuf], disabled: &[String]) -> anyhow::Result<RuleSet> {
+        let (set, problems) = RuleSet::load_checked(extra, disabled, false)?;
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            anyhow::bail!("invalid rules:\n{}", list.join("\n"));
+        }
+        Ok(set)
     }
+
+    /// Loads like [`RuleSet::load`] but returns the problems instead of
+    /// failing on them, for `tripline rules test`. `all_examples` checks the
+    /// built-ins' examples too. The rules that have problems are left out of
+    /// the set. Only an unreadable `extra` path is an `Err`.
+    pub fn load_checked(
+        extra: &[PathBuf],
+        disabled: &[String],
+        all_examples: bool,
+    ) -> anyhow::Result<(RuleSet, Vec<Problem>)> {
+        let mut problems = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (name, text) in BUILTIN_RULES {
+            for r in parse_file(name, family_of(name), text, &mut problems) {
+                if index.contains_key(&r.id) {
+                    problems.push(Problem {
+                        file: r.source.clone(),
+                        rule: Some(r.id.clone()),
+                        message: "duplicate rule id".into(),
+                    });
+                    continue;
+                }
+                index.insert(r.id.clone(), rules.len());
+                rules.push(r);
+            }
+        }
+        let builtin_count = rules.len();
+        let mut user_ids: Vec<String> = Vec::new();
+        for p in extra {
+            for file in rule_files(p)? {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read rule file {}", file.display()))?;
+                let shown = file.display().to_string();
+                let family = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                for r in parse_file(&shown, &family, &text, &mut problems) {
+                    if user_ids.contains(&r.id) {
+                        problems.push(Problem {
+                            file: r.source.clone(),
+                            rule: Some(r.id.clone()),
+                            message: "duplicate rule id (already defined in another user rule)"
+                                .into(),
+                        });
+                        continue;
+                    }
+                    user_ids.push(r.id.clone());
+                    match index.get(&r.id) {
+                        Some(&i) if i < builtin_count => rules[i] = r,
+                        Some(_) => problems.push(Problem {
+                            file: r.source.clone(),
+                            rule: Some(r.id.clone()),
+                            message: "duplicate rule id".into(),
+                        }),
+                        None => {
+                            index.insert(r.id.clone(), rules.len());
+                            rules.push(r);
+                        }
+                    }
+                }
+            }
+        }
+        rules.retain(|r| !disabled.iter().any(|d| d == &r.id));
+        let mut set = RuleSet { rules, user_ids };
+        let wanted: Vec<usize> = set
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| all_examples || set.user_ids.contains(&r.id))
+            .map(|(i, _)| i)
+            .collect();
+        let mut bad_ids: Vec<String> = Vec::new();
+        for p in crate::secrets::engine::check_examples(&set, &wanted) {
+            if let Some(id) = &p.rule {
+                bad_ids.push(id.clone());
+            }
+            problems.push(p);
+        }
+        set.rules.retain(|r| !bad_ids.contains(&r.id));
+        Ok((set, problems))
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// The provider family of a built-in file: its stem (`github.toml` → `github`).
+fn family_of(name: &str) -> &str {
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+/// The rule files named by a `--rules` argument: the file itself, or the
+/// `*.toml` files directly inside a folder, sorted by name.
+fn rule_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let meta =
+        std::fs::metadata(p).with_context(|| format!("cannot read rule path {}", p.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(p).with_context(|| format!("cannot list {}", p.display()))? {
+        let e = e.with_context(|| format!("cannot list {}", p.display()))?;
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A regex as every rule regex is compiled: on bytes, Unicode off for `\w`
+/// and friends would change their meaning, so it stays on (matching bytes
+/// still works on invalid UTF-8), with a size limit.
+pub fn compile_regex(source: &str) -> Result<Regex, String> {
+    RegexBuilder::new(source)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "regex is too large once compiled (over {limit} bytes): \
+                 bound its repetitions or split the rule"
+            ),
+            other => format!("regex does not compile: {other}"),
+        })
+}
+
+/// Parses and compiles one rule file. Problems go to `problems`; the rules
+/// that compiled are returned.
+fn parse_file(file: &str, family: &str, text: &str, problems: &mut Vec<Problem>) -> Vec<Rule> {
+    let problem = |rule: Option<String>, message: String| Problem {
+        file: file.to_string(),
+        rule,
+        message,
+    };
+    // Parsed in two steps, the file then each rule, so that an error in
+    // one rule (an unknown key, a wrong type) names that rule and does not
+    // hide the others.
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(problem(
+                None,
+                format!("invalid rule file: {}", e.to_string().trim_end()),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut rule_tables = Vec::new();
+    for (key, value) in table {
+        match (key.as_str(), value) {
+            ("rule", toml::Value::Array(items)) => rule_tables = items,
+            ("rule", _) => problems.push(problem(
+                None,
+                "`rule` must be an array of tables ([[rule]])".into(),
+            )),
+            (other, _) => problems.push(problem(
+                None,
+                format!("unknown top-level key `{other}` (a rule file holds only [[rule]] tables)"),
+            )),
+        }
+    }
+    let mut parsed = RuleFileToml { rule: Vec::new() };
+    for (n, item) in rule_tables.into_iter().enumerate() {
+        let id = item
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .map_or_else(|| format!("#{} (no id)", n + 1), str::to_string);
+        match RuleToml::deserialize(item) {
+            Ok(r) => parsed.rule.push(r),
+            Err(e) => problems.push(problem(Some(id), e.to_string().trim_end().to_string())),
+        }
+    }
+    let mut out: Vec<Rule> = Vec::new();
+    for t in parsed.rule {
+        let id = t.id.clone();
+        match compile_rule(t, file, family) {
+            Ok(r) => {
+                if out.iter().any(|o| o.id == r.id) {
+                    problems.push(Problem {
+                        file: file.to_string(),
+                        rule: Some(id),
+                        message: "duplicate rule id".into(),
+                    });
+                } else {
+                    out.push(r);
+                }
+            }
+            Err(msgs) => problems.extend(msgs.into_iter().map(|m| Problem {
+                file: file.to_string(),
+                rule: Some(id.clone()),
+                message: m,
+            })),
+        }
+    }
+    out
+}
+
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn compile_rule(t: RuleToml, file: &str, family: &str) -> Result<Rule, Vec<String>> {
+    let mut errs = Vec::new();
+    if !is_kebab_case(&t.id) {
+        errs.push("id must be kebab-case (a-z, 0-9, single dashes)".to_string());
+    }
+    if t.title.trim().is_empty() {
+        errs.push("title is empty".into());
+    }
+    if t.keywords.is_empty() {
+        errs.push("no keywords: at least one is needed for the prefilter".into());
+    }
+    for k in &t.keywords {
+        if k.is_empty() {
+            errs.push("empty keyword".into());
+        } else if !k.is_ascii() {
+            errs.push(format!("keyword {k:?} is not ASCII"));
+        }
+    }
+    if t.examples.is_empty() {
+        errs.push("no examples: at least one string the rule must find is needed".into());
+    }
+    if let Some(e) = t.entropy {
+        if !(0.0..=8.0).contains(&e) {
+            errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
+        }
+    }
+    let regex = match compile_regex(&t.regex) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errs.push(e);
+            None
+        }
+    };
+    let mut secret_group = 0;
+    if let Some(r) = &regex {
+        let groups = r.captures_len() - 1;
+        secret_group = match t.secret_group {
+            Some(g) if g > groups => {
+                errs.push(format!(
+                    "secret_group {g} does not exist (the regex has {groups} groups)"
+                ));
+                0
+            }
+            Some(g) => g,
+            None if groups >= 1 => 1,
+            None => 0,
+        };
+    }
+    let validator = match t.validator.as_deref().map(Validator::from_name) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            errs.push(e);
+            None
+        }
+    };
+    let path = match t.path.as_deref().map(compile_regex) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            errs.push(format!("path: {e}"));
+            None
+        }
+    };
+    let allow_t = t.allow.unwrap_or_default();
+    let allow = match AllowList::compile(&allow_t.regexes, &allow_t.stopwords, &allow_t.paths) {
+        Ok(a) => a,
+        Err(e) => {
+            errs.push(e);
+            AllowList::default()
+        }
+    };
+    let Some(regex) = regex else {
+        return Err(errs);
+    };
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let multiline = t.regex.contains("\\n")
+        || t.regex.contains("(?s")
+        || t.regex.contains("(?ms")
+        || t.examples.iter().any(|e| e.contains('\n'));
+    let mut keywords: Vec<String> = t.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+    keywords.dedup();
+    Ok(Rule {
+        id: t.id,
+        title: t.title,
+        description: t.description,
+        severity: t.severity,
+        confidence: t.confidence,
+        keywords,
+        regex,
+        secret_group,
+        entropy: t.entropy,
+        validator,
+        path,
+        references: t.references,
+        examples: t.examples,
+        negative_examples: t.negative_examples,
+        allow,
+        source: file.to_string(),
+        family: family.to_string(),
+        multiline,
+    })
 }
