@@ -181,10 +181,10 @@ fn invocation(outcome: &ScanOutcome) -> Invocation {
             .level(json!("warning"))
             .build()
     });
-    Invocation::builder()
-        .execution_successful(true)
-        .tool_execution_notifications(errors.chain(warnings).collect::<Vec<_>>())
-        .build()
+    let notifications: Vec<Notification> = errors.chain(warnings).collect();
+    let mut invocation = Invocation::builder().execution_successful(true).build();
+    invocation.tool_execution_notifications = Some(notifications).filter(|n| !n.is_empty());
+    invocation
 }
 
 fn is_relative(path: &str) -> bool {
@@ -928,10 +928,7 @@ mod tests {
         assert_eq!(run["results"], json!([]));
         assert_eq!(run["tool"]["driver"]["rules"], json!([]));
         assert_eq!(run["tool"]["driver"]["name"], "tripline");
-        assert_eq!(
-            run["invocations"][0]["toolExecutionNotifications"],
-            json!([])
-        );
+        assert_eq!(run["invocations"], json!([{"executionSuccessful": true}]));
     }
 
     #[test]
@@ -1047,5 +1044,43 @@ mod tests {
         let tags = rule["properties"]["tags"].as_array().unwrap();
         assert_eq!(tags.len(), MAX_TAGS);
         assert_eq!(tags[0], "security");
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn uris_decode_back_to_the_path(path in "[a-zA-Z0-9 ./_#?%:+@&=()!~\\-]{1,12}(/[^/\\x00]{1,12}){0,3}") {
+            let uri = encode_path(&path);
+            let decoded = percent_encoding::percent_decode_str(&uri).decode_utf8().unwrap();
+            prop_assert_eq!(decoded, path.trim_start_matches("./"));
+            prop_assert!(uri.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/%".contains(&b)));
+        }
+
+        #[test]
+        fn regions_are_valid_for_any_location(
+            secret in any::<bool>(),
+            start_line in 0u32..5,
+            end_line in 0u32..5,
+            start_column in 0u32..5,
+            end_column in 0u32..5,
+        ) {
+            let mut f = if secret {
+                super::tests::secret("a", "r", "R", 2, 1, "v")
+            } else {
+                dependency()
+            };
+            f.location.start_line = start_line;
+            f.location.end_line = end_line;
+            f.location.start_column = start_column;
+            f.location.end_column = end_column;
+            let r = region(&f);
+            let (sl, el, sc) = (r.start_line.unwrap(), r.end_line.unwrap(), r.start_column.unwrap());
+            prop_assert!(sl >= 1 && sc >= 1 && el >= sl);
+            if let Some(ec) = r.end_column {
+                prop_assert!(ec >= 1);
+                prop_assert!(el > sl || ec > sc, "empty region {:?}", r);
+            }
+        }
     }
 }
