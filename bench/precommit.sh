@@ -126,7 +126,11 @@ for k, name in enumerate(names):
         name, med[k] * 1e3, min(t) * 1e3, max(t) * 1e3, len(t),
         int(peaks[k]) / 1024, exits[k], med[k] / med[0]))
 print()
-print("tripline secrets --staged / git status: %.2fx (issue 5 asks for at most 2x)" % (med[1] / med[0]))
+if exits[0] == "0" and exits[1] == "0":
+    print("tripline secrets --staged / git status: %.2fx (issue 5 asks for at most 2x)" % (med[1] / med[0]))
+else:
+    print("no ratio: a command failed (exit %s for git status, %s for tripline); its times are not a result"
+          % (exits[0], exits[1]))
 EOF
 echo "$(machine_line); repository $repo: $tracked files, $staged staged"
 echo "logs: $out" >&2
