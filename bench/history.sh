@@ -103,7 +103,8 @@ EOF
 
 # shellcheck disable=SC2086 # word splitting of the number lists is intended
 {
-  base=$(median ${walls[tripline]})
+  base=nan # no ratios against a tripline that failed
+  [ "${status[tripline]}" != ok ] || base=$(median ${walls[tripline]})
   echo
   echo "Repository \`$repo\`: $commits commits, $nblobs blobs, $blob_bytes blob bytes. $(machine_line)."
   echo "Median of $runs whole-process runs, warm page cache, tools alternating per round."

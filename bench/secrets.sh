@@ -168,7 +168,8 @@ done
 
 # shellcheck disable=SC2086 # word splitting of the number lists is intended
 {
-  base=$(median ${walls[tripline]:-nan})
+  base=nan # no ratios against a tripline that failed
+  [ "${status[tripline]:-}" != ok ] || base=$(median ${walls[tripline]:-nan})
   echo
   echo "Corpus \`$corpus\`: $bytes bytes, $files files. $(machine_line)."
   echo "Median of $runs whole-process runs (ripsecrets: $(tool_runs ripsecrets)), warm page cache, tools alternating per round."
