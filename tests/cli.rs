@@ -480,3 +480,22 @@ fn unwritable_output_path_is_a_clear_error() {
         .code(2)
         .stderr(predicates::str::contains("/nonexistent/dir/out.json"));
 }
+
+/// The rule shown in README's "Writing rules" passes the strict loader, so
+/// the documentation cannot drift from the format.
+#[test]
+fn readme_example_rule_passes_rules_test() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("[[rule]]").expect("README shows a rule");
+    let end = start + readme[start..].find("```").expect("the rule block ends");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("readme-rule.toml");
+    std::fs::write(&file, &readme[start..end]).unwrap();
+    tripline()
+        .args(["rules", "test"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("ok:"));
+}
