@@ -58,6 +58,16 @@ fn finding_line(f: &Finding, opts: &ReportOptions, w: &mut dyn WriteColor) -> io
         _ => f.excerpt.clone(),
     };
     write!(w, "  {shown}")?;
+    if f.kind != FindingKind::Secret && f.kind != FindingKind::Vulnerability {
+        write!(w, " [{}]", f.kind)?;
+    }
+    if let Some(k) = f
+        .dependency
+        .as_ref()
+        .and_then(|d| d.dependency_kind.as_ref())
+    {
+        write!(w, " ({k} dependency)")?;
+    }
     w.set_color(ColorSpec::new().set_dimmed(true))?;
     write!(w, "  {}", f.rule_title)?;
     if let Some(c) = &loc.commit {
