@@ -19,7 +19,7 @@ use crate::baseline::Baseline;
 use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
-use crate::finding::{Finding, FindingKind, ScanError, ScanOutcome};
+use crate::finding::{Finding, ScanError, ScanOutcome};
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
@@ -250,7 +250,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     outcome.sort();
     outcome.duration_ms = started.elapsed().as_millis();
 
-    let denied = denied_kinds(args, &config);
+    let denied = deps::denied_kinds(args, &config)?;
     let failed = g.fail_on.threshold().is_some_and(|t| {
         outcome
             .findings
@@ -456,22 +456,6 @@ fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
     Engine::new(rules, config)
 }
 
-/// Informational dependency kinds the user made fatal, from `--deny` and
-/// `[deps] deny`.
-fn denied_kinds(args: &ScanArgs, config: &Config) -> Vec<FindingKind> {
-    args.deny
-        .iter()
-        .chain(&config.deps.deny)
-        .filter_map(|k| match k.trim() {
-            "unmaintained" => Some(FindingKind::Unmaintained),
-            "unsound" => Some(FindingKind::Unsound),
-            "notice" => Some(FindingKind::Notice),
-            "yanked" => Some(FindingKind::Yanked),
-            _ => None,
-        })
-        .collect()
-}
-
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -649,6 +633,7 @@ fn is_project_lockfile(rel_path: &str) -> bool {
 /// run for more than a second (a pre-commit run should print nothing).
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    bytes: std::sync::atomic::AtomicU64,
 }
 
 impl Progress {
@@ -656,7 +641,10 @@ impl Progress {
 
     fn start(console: &Console) -> Progress {
         if console.quiet || !io::stderr().is_terminal() {
-            return Progress { bar: None };
+            return Progress {
+                bar: None,
+                bytes: Default::default(),
+            };
         }
         let bar = indicatif::ProgressBar::hidden();
         let style = indicatif::ProgressStyle::with_template(
@@ -672,13 +660,18 @@ impl Progress {
                 shown.enable_steady_tick(Duration::from_millis(120));
             }
         });
-        Progress { bar: Some(bar) }
+        Progress {
+            bar: Some(bar),
+            bytes: Default::default(),
+        }
     }
 
     fn advance(&self, bytes: u64) {
         if let Some(bar) = &self.bar {
+            use std::sync::atomic::Ordering;
+            let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
             bar.inc(1);
-            bar.set_message(human_bytes(bytes_so_far(bar, bytes)));
+            bar.set_message(human_bytes(total));
         }
     }
 
@@ -687,13 +680,6 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-/// indicatif keeps one counter; bytes ride in the bar's length field, which
-/// a spinner does not otherwise use.
-fn bytes_so_far(bar: &indicatif::ProgressBar, bytes: u64) -> u64 {
-    bar.inc_length(bytes);
-    bar.length().unwrap_or(0)
 }
 
 /// `1234567` → `"1.2 MB"`.
