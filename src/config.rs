@@ -149,6 +149,12 @@ impl Config {
         }
     }
 
+    /// The extra rule files or folders of `[rules] paths`, resolved against
+    /// the config's folder.
+    pub fn rule_paths(&self) -> Vec<PathBuf> {
+        self.rules.paths.iter().map(|p| self.resolve(p)).collect()
+    }
+
     /// Resolves a path written in the config relative to the config's folder.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         match self.source.as_deref().and_then(Path::parent) {

@@ -443,12 +443,7 @@ fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> 
 }
 
 fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
-    let mut extra: Vec<PathBuf> = config
-        .rules
-        .paths
-        .iter()
-        .map(|p| config.resolve(p))
-        .collect();
+    let mut extra = config.rule_paths();
     extra.extend(args.rules.iter().cloned());
     let mut disabled = config.rules.disable.clone();
     disabled.extend(args.disable_rule.iter().cloned());

@@ -223,23 +223,12 @@ pub fn age(path: &Path) -> Option<DbAge> {
 /// among the highest ids; reading only those (a directory listing plus a few
 /// dozen small files) keeps a run's cost independent of the database size.
 pub fn newest_advisory_date(path: &Path) -> Option<String> {
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for dir in [path.join("crates"), path.join("rust")] {
-        let Ok(crates) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for c in crates.flatten() {
-            let Ok(entries) = std::fs::read_dir(c.path()) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with("RUSTSEC-") && name.ends_with(".md") {
-                    files.push((name, e.path()));
-                }
-            }
-        }
-    }
+    let mut files: Vec<(String, PathBuf)> = advisory_entries(path)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name.starts_with("RUSTSEC-") && name.ends_with(".md")).then(|| (name, e.path()))
+        })
+        .collect();
     files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
     files
         .iter()
@@ -257,22 +246,20 @@ pub fn newest_advisory_date(path: &Path) -> Option<String> {
 
 /// How many advisories the database holds (crates and toolchain).
 pub fn count(path: &Path) -> usize {
-    let mut n = 0;
-    for dir in [path.join("crates"), path.join("rust")] {
-        let Ok(crates) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for c in crates.flatten() {
-            let Ok(entries) = std::fs::read_dir(c.path()) else {
-                continue;
-            };
-            n += entries
-                .flatten()
-                .filter(|e| e.path().extension() == Some(OsStr::new("md")))
-                .count();
-        }
-    }
-    n
+    advisory_entries(path)
+        .filter(|e| e.path().extension() == Some(OsStr::new("md")))
+        .count()
+}
+
+/// Every entry of every per-crate folder of the database (`crates/<name>/`
+/// and `rust/<component>/`); unreadable folders are passed over.
+fn advisory_entries(path: &Path) -> impl Iterator<Item = std::fs::DirEntry> {
+    [path.join("crates"), path.join("rust")]
+        .into_iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|crates| crates.flatten())
+        .filter_map(|c| std::fs::read_dir(c.path()).ok())
+        .flat_map(|entries| entries.flatten())
 }
 
 /// The advisories of `crates`, read from `crates/<name>/*.md`. A file that

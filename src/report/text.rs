@@ -132,20 +132,25 @@ fn summary(outcome: &ScanOutcome, files_with: usize, w: &mut dyn WriteColor) -> 
     w.reset()?;
     writeln!(w)?;
     let s = &outcome.stats;
-    write!(
-        w,
-        "Scanned {} file{} ({})",
-        s.files_scanned,
-        plural(s.files_scanned as usize),
-        crate::scan::human_bytes(s.bytes_scanned)
-    )?;
-    if s.lockfiles_audited > 0 {
+    let lockfiles = format!(
+        "{} lockfile{}",
+        s.lockfiles_audited,
+        plural(s.lockfiles_audited as usize)
+    );
+    if s.files_scanned == 0 && s.lockfiles_audited > 0 {
+        // A dependency-only run: no file was scanned for secrets.
+        write!(w, "Audited {lockfiles}")?;
+    } else {
         write!(
             w,
-            " and {} lockfile{}",
-            s.lockfiles_audited,
-            plural(s.lockfiles_audited as usize)
+            "Scanned {} file{} ({})",
+            s.files_scanned,
+            plural(s.files_scanned as usize),
+            crate::scan::human_bytes(s.bytes_scanned)
         )?;
+        if s.lockfiles_audited > 0 {
+            write!(w, " and audited {lockfiles}")?;
+        }
     }
     write!(w, " in {:.2}s", outcome.duration_ms as f64 / 1000.0)?;
     if s.files_skipped > 0 {

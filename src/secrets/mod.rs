@@ -2,7 +2,6 @@
 //! (`engine`), and the sources of bytes (`walk` for the working tree).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{Format, GlobalArgs, RulesCommand};
@@ -21,12 +20,7 @@ pub fn run_rules_command(
     global: &GlobalArgs,
     config: &Config,
 ) -> anyhow::Result<ExitCode> {
-    let mut extra: Vec<PathBuf> = config
-        .rules
-        .paths
-        .iter()
-        .map(|p| config.resolve(p))
-        .collect();
+    let mut extra = config.rule_paths();
     let mut out = std::io::stdout().lock();
     match cmd {
         RulesCommand::List => {
