@@ -103,9 +103,9 @@ pub fn audit(
         }
     }
     let mut audits: Vec<LockfileAudit<'_>> = Vec::new();
-    for (rel, bytes) in &contents {
-        let text = String::from_utf8_lossy(bytes);
-        match LockedTree::parse(&text) {
+    let parsed = parse_all(&contents);
+    for ((rel, bytes), parsed) in contents.iter().zip(parsed) {
+        match parsed {
             Ok(tree) => audits.push(LockfileAudit {
                 rel_path: rel.clone(),
                 tree,
@@ -140,6 +140,43 @@ pub fn audit(
     })?;
     out.warnings.extend(ignores.finish());
     Ok(out)
+}
+
+/// Parses every lockfile, spread over the cores: parsing is most of an
+/// audit's cost, and a tree of many lockfiles should not pay it serially.
+/// Results come back in the order of `contents`.
+fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = contents.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = contents
+            .chunks(chunk)
+            .map(|part| {
+                let n = part.len();
+                let worker = s.spawn(move || {
+                    part.iter()
+                        .map(|(_, bytes)| {
+                            LockedTree::parse(&String::from_utf8_lossy(bytes))
+                                .map_err(|e| e.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                });
+                (n, worker)
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|(n, w)| {
+                // One result per lockfile even if a parser panics, so the
+                // results stay aligned with `contents`.
+                w.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err("the lockfile parser panicked".to_string()))
+                        .collect()
+                })
+            })
+            .collect()
+    })
 }
 
 /// Loads the advisories the lockfiles need, matches, and fills `out`.
