@@ -65,29 +65,7 @@ tool_ok() {
 declare -A walls peaks status
 echo "warming the page cache" >&2
 warm_cache "$repo/.git"
-for t in "${tools[@]}"; do
-  walls[$t]=""
-  peaks[$t]=""
-  status[$t]=ok
-  mapfile -t cmd < <(tool_cmd "$t" "$out/history.$t.warmup.json")
-  read -r wall _ rc < <(timed_run "$out/history.$t.warmup.log" "${cmd[@]}")
-  echo "warm-up: $t ${wall}s exit $rc" >&2
-  if ! tool_ok "$t" "$rc"; then
-    echo "bench: $t exited $rc on warm-up; last lines of its output:" >&2
-    tail -n 5 "$out/history.$t.warmup.log.out" >&2 || true
-    status[$t]="exit $rc"
-  fi
-done
-for ((r = 1; r <= runs; r++)); do
-  for t in "${tools[@]}"; do
-    mapfile -t cmd < <(tool_cmd "$t" "$out/history.$t.json")
-    read -r wall kib rc < <(timed_run "$out/history.$t.$r.log" "${cmd[@]}")
-    tool_ok "$t" "$rc" || status[$t]="exit $rc"
-    walls[$t]+=" $wall"
-    peaks[$t]+=" $kib"
-    echo "round $r: $t ${wall}s $((kib / 1024))MiB exit $rc" >&2
-  done
-done
+run_side_by_side "$out/history." "$runs" "${tools[@]}"
 
 count() {
   python3 - "$1" <<'EOF'

@@ -86,3 +86,44 @@ machine_line() {
     "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# run_side_by_side PREFIX RUNS TOOL...: one untimed warm-up run of each tool
+# (fills caches such as kingfisher's compiled rules), then RUNS rounds in
+# which every tool runs once in turn, so that noise from a shared machine
+# falls on all tools alike. The caller defines `tool_cmd TOOL REPORT` (the
+# command, one word per line), `tool_ok TOOL STATUS`, optionally
+# `tool_runs TOOL` (runs for that tool, default RUNS), and declares the
+# associative arrays `walls`, `peaks` and `status`, which this fills: wall
+# seconds and peak KiB per run, and "ok" or the failing exit. Logs and
+# reports go to PREFIX<tool>.*.
+run_side_by_side() {
+  local prefix=$1 rounds=$2 t r wall kib rc
+  shift 2
+  local -a cmd
+  for t in "$@"; do
+    walls[$t]=""
+    peaks[$t]=""
+    status[$t]=ok
+    mapfile -t cmd < <(tool_cmd "$t" "$prefix$t.warmup.json")
+    read -r wall _ rc < <(timed_run "$prefix$t.warmup.log" "${cmd[@]}")
+    echo "warm-up: $t ${wall}s exit $rc" >&2
+    if ! tool_ok "$t" "$rc"; then
+      echo "bench: $t exited $rc on warm-up; last lines of its output:" >&2
+      tail -n 5 "$prefix$t.warmup.log.out" >&2 || true
+      status[$t]="exit $rc"
+    fi
+  done
+  for ((r = 1; r <= rounds; r++)); do
+    for t in "$@"; do
+      if declare -F tool_runs >/dev/null; then
+        [ "$r" -le "$(tool_runs "$t")" ] || continue
+      fi
+      mapfile -t cmd < <(tool_cmd "$t" "$prefix$t.json")
+      read -r wall kib rc < <(timed_run "$prefix$t.$r.log" "${cmd[@]}")
+      tool_ok "$t" "$rc" || status[$t]="exit $rc"
+      walls[$t]+=" $wall"
+      peaks[$t]+=" $kib"
+      echo "round $r: $t ${wall}s $((kib / 1024))MiB exit $rc" >&2
+    done
+  done
+}

@@ -140,31 +140,7 @@ echo "warming the page cache" >&2
 warm_cache "$corpus"
 
 declare -A walls peaks status
-for t in "${tools[@]}"; do
-  walls[$t]=""
-  peaks[$t]=""
-  status[$t]=ok
-  mapfile -t cmd < <(tool_cmd "$t" "$out/$t.warmup.json")
-  echo "warm-up: $t" >&2
-  read -r _ _ rc < <(timed_run "$out/$t.warmup.log" "${cmd[@]}")
-  if ! tool_ok "$t" "$rc"; then
-    echo "bench: $t exited $rc on warm-up; last lines of its output:" >&2
-    tail -n 5 "$out/$t.warmup.log.out" >&2 || true
-    status[$t]="exit $rc"
-  fi
-done
-
-for ((r = 1; r <= runs; r++)); do
-  for t in "${tools[@]}"; do
-    [ "$r" -le "$(tool_runs "$t")" ] || continue
-    mapfile -t cmd < <(tool_cmd "$t" "$out/$t.json")
-    read -r wall kib rc < <(timed_run "$out/$t.$r.log" "${cmd[@]}")
-    tool_ok "$t" "$rc" || status[$t]="exit $rc"
-    walls[$t]+=" $wall"
-    peaks[$t]+=" $kib"
-    echo "round $r: $t ${wall}s $((kib / 1024))MiB exit $rc" >&2
-  done
-done
+run_side_by_side "$out/" "$runs" "${tools[@]}"
 
 # shellcheck disable=SC2086 # word splitting of the number lists is intended
 {
