@@ -8,7 +8,7 @@
 //! malformed advisory costs only itself. This module does not match
 //! advisories against packages (that is `audit`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,7 +27,7 @@ pub const DEFAULT_DB_URL: &str = "https://github.com/rustsec/advisory-db.git";
 pub const DEFAULT_MAX_AGE_DAYS: u64 = 90;
 
 /// How many of the highest-numbered advisories are read to date a database
-/// that is not a git checkout (see [`newest_advisory_date`]).
+/// that is not a git checkout (see [`DbIndex::newest_advisory_date`]).
 const DATING_SAMPLE: usize = 64;
 
 /// Where the database is looked for, and why.
@@ -197,108 +197,190 @@ pub struct DbAge {
 }
 
 /// The database's date: its last commit's when it is a git checkout, else
-/// the newest advisory date (see [`newest_advisory_date`]).
-pub fn age(path: &Path) -> Option<DbAge> {
+/// the newest advisory date (see [`DbIndex::newest_advisory_date`]).
+pub fn age(path: &Path, index: &DbIndex) -> Option<DbAge> {
     if path.join(".git").exists() {
-        if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI"]) {
-            if date.len() >= 10 {
-                let commit = run_git(path, &["rev-parse", "HEAD"]).ok();
+        if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI %H"]) {
+            if let Some((date, commit)) = date.split_once(' ').filter(|(d, _)| d.len() >= 10) {
                 return Some(DbAge {
                     date: date[..10].to_string(),
                     judged_by: "last commit",
-                    commit,
+                    commit: Some(commit.trim().to_string()),
                 });
             }
         }
     }
-    newest_advisory_date(path).map(|date| DbAge {
+    index.newest_advisory_date().map(|date| DbAge {
         date,
         judged_by: "newest advisory",
         commit: None,
     })
 }
 
-/// The newest `date` among the database's most recent advisories. RustSec
-/// numbers advisories in the order it publishes them, so the newest date is
-/// among the highest ids; reading only those (a directory listing plus a few
-/// dozen small files) keeps a run's cost independent of the database size.
-pub fn newest_advisory_date(path: &Path) -> Option<String> {
-    let mut files: Vec<(String, PathBuf)> = advisory_entries(path)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            (name.starts_with("RUSTSEC-") && name.ends_with(".md")).then(|| (name, e.path()))
-        })
-        .collect();
-    files.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-    files
-        .iter()
-        .take(DATING_SAMPLE)
-        .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
-        .filter_map(|text| {
-            text.lines()
-                .map(str::trim)
-                .find_map(|l| l.strip_prefix("date = "))
-                .map(|d| d.trim_matches('"').to_string())
-        })
-        .filter(|d| parse_ymd(d).is_some())
-        .max()
+/// The database's advisory files, listed once per run: for each folder of
+/// `crates/` (and `rust/`, keyed `rust/<component>`), the names of its
+/// `RUSTSEC-*.md` files, sorted.
+///
+/// Dating a database that is not a git checkout needs every file name
+/// anyway (the newest advisories have the highest ids, wherever they sit),
+/// and with the listing in hand, loading opens only the folders of crates
+/// that have advisories instead of probing one path per locked crate.
+#[derive(Debug, Default)]
+pub struct DbIndex {
+    root: PathBuf,
+    files: HashMap<String, Vec<String>>,
 }
 
-/// How many advisories the database holds (crates and toolchain).
-pub fn count(path: &Path) -> usize {
-    advisory_entries(path)
-        .filter(|e| e.path().extension() == Some(OsStr::new("md")))
-        .count()
-}
-
-/// Every entry of every per-crate folder of the database (`crates/<name>/`
-/// and `rust/<component>/`); unreadable folders are passed over.
-fn advisory_entries(path: &Path) -> impl Iterator<Item = std::fs::DirEntry> {
-    [path.join("crates"), path.join("rust")]
-        .into_iter()
-        .filter_map(|dir| std::fs::read_dir(dir).ok())
-        .flat_map(|crates| crates.flatten())
-        .filter_map(|c| std::fs::read_dir(c.path()).ok())
-        .flat_map(|entries| entries.flatten())
-}
-
-/// The advisories of `crates`, read from `crates/<name>/*.md`. A file that
-/// does not parse, or whose name or folder disagrees with its id and
-/// package, is a [`ScanError`] naming it; the others still load.
-pub fn load_for_crates(db: &Path, crates: &BTreeSet<String>) -> (Vec<Advisory>, Vec<ScanError>) {
-    let mut advisories = Vec::new();
-    let mut errors = Vec::new();
-    for name in crates {
-        // A lockfile's package names are crate names, but they come from a
-        // scanned file: never let one walk out of the database.
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            continue;
+impl DbIndex {
+    /// Lists the database at `db`, spread over the cores: it is a thousand
+    /// small directory reads, mostly system-call time. Unreadable folders
+    /// are passed over.
+    pub fn scan(db: &Path) -> DbIndex {
+        let mut folders: Vec<(String, PathBuf)> = Vec::new();
+        for (group, prefix) in [("crates", ""), ("rust", "rust/")] {
+            let Ok(entries) = std::fs::read_dir(db.join(group)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    folders.push((format!("{prefix}{name}"), e.path()));
+                }
+            }
         }
-        let dir = db.join("crates").join(name);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                let file = p.file_name().and_then(OsStr::to_str).unwrap_or("");
-                !file.starts_with('.') && file.ends_with(".md")
-            })
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = folders.len().div_ceil(threads).max(1);
+        let files = std::thread::scope(|s| {
+            let workers: Vec<_> = folders
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(k, p)| (k.clone(), advisory_files(p)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .filter_map(|w| w.join().ok())
+                .flatten()
+                .collect()
+        });
+        DbIndex {
+            root: db.to_path_buf(),
+            files,
+        }
+    }
+
+    /// How many advisories the database holds (crates and toolchain).
+    pub fn count(&self) -> usize {
+        self.files.values().map(Vec::len).sum()
+    }
+
+    /// The newest `date` among the database's most recent advisories.
+    /// RustSec numbers advisories in the order it publishes them, so the
+    /// newest date is among the highest ids; only those few files are read.
+    pub fn newest_advisory_date(&self) -> Option<String> {
+        let mut newest: Vec<(&str, &str)> = self
+            .files
+            .iter()
+            .flat_map(|(folder, names)| names.iter().map(move |n| (n.as_str(), folder.as_str())))
+            .filter(|(name, _)| name.starts_with("RUSTSEC-"))
             .collect();
-        files.sort();
-        for file in files {
-            match load_one(&file, name) {
+        newest.sort_unstable_by(|a, b| b.0.cmp(a.0));
+        newest
+            .iter()
+            .take(DATING_SAMPLE)
+            .filter_map(|(name, folder)| {
+                std::fs::read_to_string(self.folder(folder).join(name)).ok()
+            })
+            .filter_map(|text| {
+                text.lines()
+                    .map(str::trim)
+                    .find_map(|l| l.strip_prefix("date = "))
+                    .map(|d| d.trim_matches('"').to_string())
+            })
+            .filter(|d| parse_ymd(d).is_some())
+            .max()
+    }
+
+    fn folder(&self, key: &str) -> PathBuf {
+        match key.strip_prefix("rust/") {
+            Some(component) => self.root.join("rust").join(component),
+            None => self.root.join("crates").join(key),
+        }
+    }
+
+    /// The advisories of `crates`, read from `crates/<name>/*.md` and
+    /// parsed on all cores. A file that does not parse, or whose name or
+    /// folder disagrees with its id and package, is a [`ScanError`] naming
+    /// it; the others still load.
+    pub fn load_for_crates(&self, crates: &BTreeSet<String>) -> (Vec<Advisory>, Vec<ScanError>) {
+        // Only plain crate names reach a folder: a lockfile's names come from
+        // a scanned file, and `rust/...` keys are not crates.
+        let wanted: Vec<(&str, &str)> = crates
+            .iter()
+            .filter(|n| !n.contains(['/', '\\']) && !n.starts_with('.'))
+            .filter_map(|n| self.files.get(n.as_str()).map(|f| (n.as_str(), f)))
+            .flat_map(|(n, files)| files.iter().map(move |f| (n, f.as_str())))
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = wanted.len().div_ceil(threads).max(1);
+        let results: Vec<(PathBuf, Result<Option<Advisory>, String>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = wanted
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(name, file)| {
+                                let path = self.folder(name).join(file);
+                                let loaded = load_one(&path, name);
+                                (path, loaded)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        vec![(
+                            self.root.clone(),
+                            Err("the advisory parser panicked".to_string()),
+                        )]
+                    })
+                })
+                .collect()
+        });
+        let mut advisories = Vec::new();
+        let mut errors = Vec::new();
+        for (path, loaded) in results {
+            match loaded {
                 Ok(Some(a)) => advisories.push(a),
                 Ok(None) => {}
                 Err(message) => errors.push(ScanError {
-                    path: Some(file.display().to_string()),
+                    path: Some(path.display().to_string()),
                     message,
                 }),
             }
         }
+        (advisories, errors)
     }
-    (advisories, errors)
+}
+
+/// The sorted advisory file names of one folder (no dotfiles).
+fn advisory_files(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.') && n.ends_with(".md"))
+        .collect();
+    names.sort_unstable();
+    names
 }
 
 /// One advisory file, with the checks rustsec's own loader applies (file

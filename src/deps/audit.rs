@@ -287,7 +287,7 @@ pub fn url_of(adv: &Advisory) -> String {
 pub fn finding(
     m: &Match<'_>,
     lf: &LockfileAudit<'_>,
-    line_hashes: &[String],
+    line_hashes: Option<&crate::report::linehash::LineHashes>,
     settings: &MatchSettings,
 ) -> Finding {
     let adv = m.advisory;
@@ -295,9 +295,7 @@ pub fn finding(
     let version = pkg.package.version.to_string();
     let id = adv.metadata.id.as_str();
     let mut location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
-    location.line_hash = line_hashes
-        .get((pkg.start_line as usize).saturating_sub(1))
-        .cloned();
+    location.line_hash = line_hashes.and_then(|h| h.line(pkg.start_line as usize));
     let paths = lf.tree.path_count(m.package);
     Finding {
         kind: m.kind,

