@@ -571,8 +571,11 @@ dependencies = [
         assert_eq!(t.path_count(leaf2), 1);
     }
 
+    /// Name, version, source, lines and sorted dependencies of one package.
+    type PackageSummary = (String, String, Option<String>, u32, u32, Vec<String>);
+
     /// Everything a report or a match reads from a tree, in file order.
-    fn summary(t: &LockedTree) -> Vec<(String, String, Option<String>, u32, u32, Vec<String>)> {
+    fn summary(t: &LockedTree) -> Vec<PackageSummary> {
         let key = |i: usize| {
             let p = &t.packages[i].package;
             format!("{} {}", p.name, p.version)
