@@ -887,8 +887,19 @@ fn yanked_tree(dirs: &[&str]) -> tempfile::TempDir {
 }
 
 /// `tripline deps --yanked` on `tree` against `index` (no proxy: the index
-/// is local), with a short request timeout.
+/// is local). The request timeout is generous: a loaded test machine must
+/// not turn a prompt answer into a timeout.
 fn run_yanked(tree: &Path, index: &str, extra: &[&str]) -> (Output, Duration) {
+    run_yanked_timeout(tree, index, 5000, extra)
+}
+
+/// [`run_yanked`] with a request timeout of `timeout_ms`.
+fn run_yanked_timeout(
+    tree: &Path,
+    index: &str,
+    timeout_ms: u64,
+    extra: &[&str],
+) -> (Output, Duration) {
     let home = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut cmd = tripline(home.path());
@@ -904,7 +915,7 @@ fn run_yanked(tree: &Path, index: &str, extra: &[&str]) -> (Output, Duration) {
     }
     let out = cmd
         .env("TRIPLINE_CRATES_INDEX", index)
-        .env("TRIPLINE_HTTP_TIMEOUT_MS", "400")
+        .env("TRIPLINE_HTTP_TIMEOUT_MS", timeout_ms.to_string())
         .args(["deps", "--yanked", "--max-db-age", "100000", "--db"])
         .arg(db())
         .arg(tree)
@@ -1147,7 +1158,7 @@ fn a_crate_in_two_lockfiles_is_fetched_once() {
 fn an_index_that_never_answers_one_crate_is_a_warning_not_a_hang() {
     let index = start_yanked_index(&["2/ab"], &[]);
     let tree = yanked_tree(&[""]);
-    let (out, took) = run_yanked(tree.path(), &index.url, &["--format", "json"]);
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &["--format", "json"]);
     // 400 ms per request, 2.4 s for the whole check: far less than this.
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1172,7 +1183,7 @@ fn an_index_that_answers_nothing_is_an_error() {
     let paths: Vec<&str> = vec!["1/a", "2/ab", "3/a/abc", "in/fl/inflector", "pk/g-/pkg-c"];
     let index = IndexServer::start(&[], &paths, &[]);
     let tree = yanked_tree(&[""]);
-    let (out, took) = run_yanked(tree.path(), &index.url, &[]);
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &[]);
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -1256,9 +1267,13 @@ fn an_index_that_never_answers_is_given_up_after_one_round() {
     let index = IndexServer::start(&[], &hang, &[]);
     let tree = tempfile::tempdir().unwrap();
     std::fs::write(tree.path().join("Cargo.lock"), many_crates_lock(n)).unwrap();
-    let (out, took) = run_yanked(tree.path(), &index.url, &[]);
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("(offline?)"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("(offline?)") && err.contains("no answer within 400ms"),
+        "{err}"
+    );
     // One round of requests (eight at a time) and their timeouts, not forty.
     let asked: usize = index.requests.lock().unwrap().values().sum();
     assert!(asked < n / 2, "{asked} requests");

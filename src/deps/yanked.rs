@@ -275,11 +275,16 @@ impl IndexClient {
         const PAUSE: Duration = Duration::from_millis(250);
         let mut outcome = Fetched::PastDeadline;
         for attempt in 0..ATTEMPTS {
-            if breaker.tripped() {
-                return Fetched::GaveUp;
-            }
             if attempt > 0 {
                 std::thread::sleep(PAUSE);
+            }
+            if breaker.tripped() {
+                // Keep the first attempt's failure, if there was one.
+                return if attempt == 0 {
+                    Fetched::GaveUp
+                } else {
+                    outcome
+                };
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -315,7 +320,13 @@ impl IndexClient {
                 return Fetched::Failed {
                     error: describe(&e, timeout),
                     answered: false,
-                    transient: true,
+                    transient: !matches!(
+                        e,
+                        ureq::Error::Tls(_)
+                            | ureq::Error::Rustls(_)
+                            | ureq::Error::BadUri(_)
+                            | ureq::Error::InvalidProxyUrl
+                    ),
                 }
             }
         };
