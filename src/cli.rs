@@ -13,7 +13,8 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  no finding at or above --fail-on
   1  at least one finding at or above --fail-on
-  2  usage or runtime error (bad flag, unreadable config, invalid rule, no database)
+  2  usage or runtime error (bad flag, unreadable config, invalid rule, no database,
+     --yanked and the crates.io index unreachable)
 
 Examples:
   tripline scan .                              secrets and dependencies, text report
@@ -229,7 +230,8 @@ pub struct ScanArgs {
     #[arg(long = "ignore", value_name = "ID")]
     pub ignore: Vec<String>,
 
-    /// Check for yanked crates against the crates.io sparse index (network).
+    /// Check for yanked crates against the crates.io sparse index (network;
+    /// [deps] index_url or TRIPLINE_CRATES_INDEX for a mirror).
     #[arg(long)]
     pub yanked: bool,
 

@@ -79,6 +79,9 @@ pub struct DepsConfig {
     pub db: Option<PathBuf>,
     /// Where `tripline db fetch` clones from.
     pub db_url: Option<String>,
+    /// The crates.io sparse index `--yanked` asks (a mirror); the
+    /// `TRIPLINE_CRATES_INDEX` environment variable overrides it.
+    pub index_url: Option<String>,
     pub max_db_age: Option<u64>,
     pub target_os: Option<String>,
     pub target_arch: Option<String>,

@@ -1,12 +1,17 @@
 //! End-to-end tests of the dependency audit: the binary run on
 //! `fixtures/deps` (lockfiles v1 to v4, a tree of three lockfiles, a tiny
 //! advisory database in RustSec's layout) and on temporary trees and git
-//! repositories made here. Nothing touches the network.
+//! repositories made here. Nothing touches the network: `--yanked` asks a
+//! sparse index served by the test itself on 127.0.0.1.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -30,6 +35,8 @@ fn tripline(home: &Path) -> Command {
         .env("CARGO_HOME", home.join("cargo"))
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env_remove("TRIPLINE_TODAY")
+        .env_remove("TRIPLINE_CRATES_INDEX")
+        .env_remove("TRIPLINE_HTTP_TIMEOUT_MS")
         .timeout(Duration::from_secs(60));
     c
 }
@@ -402,19 +409,6 @@ fn cargo_audit_s_database_is_used_when_ours_is_missing() {
     assert!(ids(&json).contains("RUSTSEC-2024-9001"));
 }
 
-#[test]
-fn yanked_with_offline_is_an_error() {
-    let home = tempfile::tempdir().unwrap();
-    let out = tripline(home.path())
-        .args(["deps", "--offline", "--yanked", "--db"])
-        .arg(db())
-        .arg(fixture("versions/v3"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--offline"), "{}", stderr(&out));
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -634,4 +628,673 @@ fn metadata_never_runs_the_tree_s_cargo_settings() {
         serde_json::json!([]),
         "cargo metadata succeeded"
     );
+}
+
+// ---------------------------------------------------------------------------
+// --yanked, against a sparse index served here
+// ---------------------------------------------------------------------------
+
+/// A crates.io-style sparse index on 127.0.0.1: serves `files` (index path
+/// → file), 404 for any other path, never answers the `hang` paths (holds
+/// the connection open instead), answers the first request for a `flaky`
+/// path with a 503, and counts the requests for each path.
+struct IndexServer {
+    url: String,
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<BTreeMap<String, usize>>>,
+    stop: Arc<AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl IndexServer {
+    fn start(files: &[(&str, &str)], hang: &[&str], flaky: &[&str]) -> IndexServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let files: Arc<BTreeMap<String, String>> = Arc::new(
+            files
+                .iter()
+                .map(|(p, f)| (p.to_string(), f.to_string()))
+                .collect(),
+        );
+        let hang: Arc<BTreeSet<String>> = Arc::new(hang.iter().map(|p| p.to_string()).collect());
+        let flaky: Arc<BTreeSet<String>> = Arc::new(flaky.iter().map(|p| p.to_string()).collect());
+        let requests = Arc::new(Mutex::new(BTreeMap::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (reqs, halt) = (requests.clone(), stop.clone());
+        let accept = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if halt.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (files, hang, flaky, reqs, halt) = (
+                    files.clone(),
+                    hang.clone(),
+                    flaky.clone(),
+                    reqs.clone(),
+                    halt.clone(),
+                );
+                std::thread::spawn(move || serve(conn, &files, &hang, &flaky, &reqs, &halt));
+            }
+        });
+        IndexServer {
+            url: format!("http://{addr}/"),
+            addr,
+            requests,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    fn count(&self, path: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn paths(&self) -> BTreeSet<String> {
+        self.requests.lock().unwrap().keys().cloned().collect()
+    }
+}
+
+impl Drop for IndexServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(
+    mut conn: std::net::TcpStream,
+    files: &BTreeMap<String, String>,
+    hang: &BTreeSet<String>,
+    flaky: &BTreeSet<String>,
+    requests: &Mutex<BTreeMap<String, usize>>,
+    stop: &AtomicBool,
+) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let Some(target) = head.split_whitespace().nth(1) else {
+        return;
+    };
+    let path = target.trim_start_matches('/').to_string();
+    let nth = {
+        let mut r = requests.lock().unwrap();
+        let n = r.entry(path.clone()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    if hang.contains(&path) {
+        // Say nothing, keep the connection: the client must time out.
+        let until = Instant::now() + Duration::from_secs(30);
+        while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        return;
+    }
+    let (status, body) = match files.get(&path) {
+        _ if nth == 1 && flaky.contains(&path) => ("503 Service Unavailable", "busy\n"),
+        Some(f) => ("200 OK", f.as_str()),
+        None => ("404 Not Found", "not found\n"),
+    };
+    let _ = write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// An index file: one JSON line per (version, yanked).
+fn index_file(name: &str, versions: &[(&str, bool)]) -> String {
+    versions
+        .iter()
+        .map(|(v, y)| {
+            format!(
+                "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"00\",\"features\":{{}},\"yanked\":{y}}}\n"
+            )
+        })
+        .collect()
+}
+
+/// The files of the index the `--yanked` tests run against.
+fn yanked_index() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "1/a",
+            index_file("a", &[("1.0.0", false), ("1.1.0", false)]),
+        ),
+        (
+            "2/ab",
+            index_file(
+                "ab",
+                &[
+                    ("0.1.0", false),
+                    ("0.2.0", true),
+                    ("0.2.1", false),
+                    ("0.3.0", false),
+                ],
+            ),
+        ),
+        (
+            "in/fl/inflector",
+            index_file("Inflector", &[("0.11.4", true), ("0.11.3", false)]),
+        ),
+        (
+            "pk/g-/pkg-c",
+            index_file("pkg-c", &[("1.0.0", true), ("1.0.1", false)]),
+        ),
+        // Served, but never to be asked: the lockfile's copies are a git
+        // and another registry's package.
+        ("se/rd/serde", index_file("serde", &[("1.0.100", true)])),
+        ("ot/he/otherreg", index_file("otherreg", &[("0.5.0", true)])),
+    ]
+}
+
+/// A lockfile with crates.io packages of one to many characters (one of
+/// them mixed case, one from the sparse protocol), a crate absent from the
+/// index (`abc`), and git, path and other-registry packages. None of these
+/// crates has an advisory in the fixture database.
+const YANKED_LOCK: &str = r#"# This file is automatically @generated by Cargo.
+# It is not intended for manual editing.
+version = 3
+
+[[package]]
+name = "Inflector"
+version = "0.11.4"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "fe438c63458706e03479442743baae6c88256498e6431708f6dfc520a26515d3"
+
+[[package]]
+name = "a"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1111111111111111111111111111111111111111111111111111111111111111"
+
+[[package]]
+name = "ab"
+version = "0.2.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "2222222222222222222222222222222222222222222222222222222222222222"
+dependencies = [
+ "a",
+]
+
+[[package]]
+name = "abc"
+version = "0.3.1"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "3333333333333333333333333333333333333333333333333333333333333333"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "Inflector",
+ "ab",
+ "abc",
+ "localpkg",
+ "otherreg",
+ "pkg-c",
+ "serde",
+]
+
+[[package]]
+name = "localpkg"
+version = "0.1.0"
+
+[[package]]
+name = "otherreg"
+version = "0.5.0"
+source = "registry+https://example.com/other-index"
+checksum = "4444444444444444444444444444444444444444444444444444444444444444"
+
+[[package]]
+name = "pkg-c"
+version = "1.0.0"
+source = "sparse+https://index.crates.io/"
+checksum = "5555555555555555555555555555555555555555555555555555555555555555"
+
+[[package]]
+name = "serde"
+version = "1.0.100"
+source = "git+https://github.com/serde-rs/serde?branch=master#0123456789abcdef0123456789abcdef01234567"
+"#;
+
+/// A tree holding [`YANKED_LOCK`] at each of `dirs` (`""`: the root).
+fn yanked_tree(dirs: &[&str]) -> tempfile::TempDir {
+    let tree = tempfile::tempdir().unwrap();
+    for d in dirs {
+        let dir = tree.path().join(d);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Cargo.lock"), YANKED_LOCK).unwrap();
+    }
+    tree
+}
+
+/// `tripline deps --yanked` on `tree` against `index` (no proxy: the index
+/// is local). The request timeout is generous: a loaded test machine must
+/// not turn a prompt answer into a timeout.
+fn run_yanked(tree: &Path, index: &str, extra: &[&str]) -> (Output, Duration) {
+    run_yanked_timeout(tree, index, 5000, extra)
+}
+
+/// [`run_yanked`] with a request timeout of `timeout_ms`.
+fn run_yanked_timeout(
+    tree: &Path,
+    index: &str,
+    timeout_ms: u64,
+    extra: &[&str],
+) -> (Output, Duration) {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut cmd = tripline(home.path());
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("TRIPLINE_CRATES_INDEX", index)
+        .env("TRIPLINE_HTTP_TIMEOUT_MS", timeout_ms.to_string())
+        .args(["deps", "--yanked", "--max-db-age", "100000", "--db"])
+        .arg(db())
+        .arg(tree)
+        .args(extra)
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(out)
+        )
+    })
+}
+
+fn start_yanked_index(hang: &[&str], flaky: &[&str]) -> IndexServer {
+    let files = yanked_index();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, f)| (*p, f.as_str())).collect();
+    IndexServer::start(&files, hang, flaky)
+}
+
+fn yanked_set(json: &Value) -> BTreeSet<(String, String, String)> {
+    found(json)
+        .into_iter()
+        .filter(|(id, _, _)| id == "yanked")
+        .collect()
+}
+
+#[test]
+fn yanked_versions_are_reported_at_their_lockfile_lines() {
+    let index = start_yanked_index(&[], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "yanked is informational: {}",
+        stderr(&out)
+    );
+    let json = json_of(&out);
+    let want: BTreeSet<(String, String, String)> = ["ab@0.2.0", "Inflector@0.11.4", "pkg-c@1.0.0"]
+        .iter()
+        .map(|p| ("yanked".into(), p.to_string(), "Cargo.lock".into()))
+        .collect();
+    assert_eq!(found(&json), want, "a@1.0.0 is not yanked, abc is a 404");
+    let lock = tree.path().join("Cargo.lock");
+    for f in json["findings"].as_array().unwrap() {
+        let d = &f["dependency"];
+        let (name, version) = (
+            d["package"].as_str().unwrap(),
+            d["version"].as_str().unwrap(),
+        );
+        let (start, end) = block_lines(&lock, name, version);
+        assert_eq!(f["kind"], "yanked");
+        assert_eq!(f["severity"], "low");
+        assert_eq!(
+            (
+                f["location"]["start_line"].as_u64(),
+                f["location"]["end_line"].as_u64()
+            ),
+            (Some(start), Some(end)),
+            "{name}"
+        );
+    }
+    let ab = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["excerpt"] == "ab@0.2.0")
+        .unwrap();
+    assert_eq!(
+        ab["dependency"]["fix"],
+        "upgrade to a non-yanked version (newest: 0.3.0; semver-compatible: 0.2.1)"
+    );
+    assert_eq!(
+        ab["dependency"]["dependency_path"],
+        serde_json::json!(["app", "ab"])
+    );
+    // Each crates.io crate asked once, at cargo's paths; the git and
+    // other-registry packages never.
+    let asked: BTreeSet<String> = ["1/a", "2/ab", "3/a/abc", "in/fl/inflector", "pk/g-/pkg-c"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(index.paths(), asked);
+    assert_eq!(
+        index.count("se/rd/serde") + index.count("ot/he/otherreg"),
+        0
+    );
+    assert!(!stderr(&out).contains("--yanked"), "{}", stderr(&out));
+
+    // The text report lists them under their lockfile.
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--no-color"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let under_lockfile = text.split("Cargo.lock").nth(1).unwrap_or_default();
+    assert!(
+        under_lockfile.contains("yanked")
+            && under_lockfile.contains("ab@0.2.0")
+            && under_lockfile.contains("newest: 0.3.0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn deny_yanked_fails_the_run_from_the_flag_or_the_config() {
+    let index = start_yanked_index(&[], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--deny", "yanked"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--deny", "unsound"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The index from the config instead of the environment, and the deny.
+    std::fs::write(
+        tree.path().join("tripline.toml"),
+        format!(
+            "[deps]\ndeny = [\"yanked\"]\nindex_url = \"{}\"\n",
+            index.url
+        ),
+    )
+    .unwrap();
+    let (out, _) = run_yanked(tree.path(), "", &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(yanked_set(&json_of(&out)).len(), 3);
+}
+
+#[test]
+fn a_malformed_index_url_is_an_error_naming_its_setting() {
+    let tree = yanked_tree(&[""]);
+    std::fs::write(
+        tree.path().join("tripline.toml"),
+        "[deps]\nindex_url = \"index.crates.io\"\n",
+    )
+    .unwrap();
+    let (out, _) = run_yanked(tree.path(), "", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("[deps] index_url") && err.contains("index.crates.io"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sarif_tags_yanked_results_and_points_at_the_package() {
+    let index = start_yanked_index(&[], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sarif = json_of(&out);
+    let run = &sarif["runs"][0];
+    let rule = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "yanked")
+        .expect("a yanked rule");
+    let tags: Vec<&str> = rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(&tags[..2], ["security", "yanked"]);
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let ab = results
+        .iter()
+        .find(|r| {
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("ab@0.2.0")
+        })
+        .unwrap();
+    let (start, end) = block_lines(&tree.path().join("Cargo.lock"), "ab", "0.2.0");
+    let region = &ab["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["endLine"].as_u64()),
+        (Some(start), Some(end))
+    );
+    assert_eq!(
+        ab["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "Cargo.lock"
+    );
+
+    // With `.ci/run`'s shared folder: GitHub's upload rules accept it.
+    if let Some(shared) = std::env::var_os("TRIPLINE_SHARED") {
+        let file = tree.path().join("yanked.sarif");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let python = std::env::var("TRIPLINE_PYTHON").unwrap_or_else(|_| "python3".into());
+        let v = std::process::Command::new(python)
+            .arg(Path::new(&shared).join("sarif/validate.py"))
+            .arg("--github")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&v.stdout);
+        assert!(
+            v.status.success() && said.contains("VALID (0 errors, 0 warnings)"),
+            "{said}{}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_crate_in_two_lockfiles_is_fetched_once() {
+    let index = start_yanked_index(&[], &[]);
+    let tree = yanked_tree(&["one", "two/deeper"]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json = json_of(&out);
+    let got = yanked_set(&json);
+    for lock in ["one/Cargo.lock", "two/deeper/Cargo.lock"] {
+        assert!(
+            got.contains(&("yanked".into(), "ab@0.2.0".into(), lock.into())),
+            "{got:?}"
+        );
+    }
+    assert_eq!(got.len(), 6);
+    for path in ["1/a", "2/ab", "3/a/abc", "in/fl/inflector", "pk/g-/pkg-c"] {
+        assert_eq!(index.count(path), 1, "{path}");
+    }
+    // The same package in two lockfiles: two fingerprints.
+    let fps: BTreeSet<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 6);
+}
+
+#[test]
+fn an_index_that_never_answers_one_crate_is_a_warning_not_a_hang() {
+    let index = start_yanked_index(&["2/ab"], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &["--format", "json"]);
+    // 400 ms per request, 2.4 s for the whole check: far less than this.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let url = format!("{}2/ab", index.url);
+    assert!(
+        err.contains("cannot check ab") && err.contains(&url) && err.contains("no answer within"),
+        "{err}"
+    );
+    let json = json_of(&out);
+    assert!(json["warnings"].to_string().contains(&url));
+    let got = yanked_set(&json);
+    assert!(!got.iter().any(|(_, p, _)| p.starts_with("ab@")));
+    assert!(
+        got.iter().any(|(_, p, _)| p == "Inflector@0.11.4"),
+        "the other crates are still checked: {got:?}"
+    );
+}
+
+#[test]
+fn an_index_that_answers_nothing_is_an_error() {
+    let paths: Vec<&str> = vec!["1/a", "2/ab", "3/a/abc", "in/fl/inflector", "pk/g-/pkg-c"];
+    let index = IndexServer::start(&[], &paths, &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &[]);
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "cannot reach the crates.io index at {} (offline?)",
+            index.url
+        )) && err.contains("run without --yanked"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report after a fatal error");
+}
+
+#[test]
+fn an_unreachable_index_is_an_error_saying_offline() {
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("http://{closed}/");
+    let tree = yanked_tree(&[""]);
+    let (out, took) = run_yanked(tree.path(), &url, &[]);
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "cannot reach the crates.io index at {url} (offline?)"
+        )) && err.contains("run without --yanked"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report after a fatal error");
+}
+
+#[test]
+fn yanked_with_offline_is_an_error_before_any_request() {
+    let index = start_yanked_index(&[], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--offline") && err.contains("--yanked"),
+        "{err}"
+    );
+    assert!(index.paths().is_empty(), "asked {:?}", index.paths());
+}
+
+#[test]
+fn a_passing_server_error_is_asked_again() {
+    let index = start_yanked_index(&[], &["2/ab", "3/a/abc"]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("cannot check"), "{}", stderr(&out));
+    assert!(yanked_set(&json_of(&out))
+        .iter()
+        .any(|(_, p, _)| p == "ab@0.2.0"));
+    assert_eq!(index.count("2/ab"), 2, "a 503, then the file");
+    assert_eq!(index.count("3/a/abc"), 2, "a 503, then a 404");
+    assert_eq!(index.count("1/a"), 1);
+}
+
+/// A lockfile of `n` crates.io packages named `crate-0`, `crate-1`, ...
+fn many_crates_lock(n: usize) -> String {
+    let mut lock = String::from("version = 3\n");
+    for i in 0..n {
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"crate-{i}\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        ));
+    }
+    lock
+}
+
+#[test]
+fn an_index_that_never_answers_is_given_up_after_one_round() {
+    let n = 40;
+    let paths: Vec<String> = (0..n).map(|i| format!("cr/at/crate-{i}")).collect();
+    let hang: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let index = IndexServer::start(&[], &hang, &[]);
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("Cargo.lock"), many_crates_lock(n)).unwrap();
+    let (out, took) = run_yanked_timeout(tree.path(), &index.url, 400, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("(offline?)") && err.contains("no answer within 400ms"),
+        "{err}"
+    );
+    // One round of requests (eight at a time) and their timeouts, not forty.
+    let asked: usize = index.requests.lock().unwrap().values().sum();
+    assert!(asked < n / 2, "{asked} requests");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[test]
+fn an_index_without_any_of_the_crates_is_a_warning() {
+    // Say, a URL one folder off: every crate is a 404.
+    let index = IndexServer::start(&[], &[], &[]);
+    let tree = yanked_tree(&[""]);
+    let (out, _) = run_yanked(tree.path(), &index.url, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(yanked_set(&json_of(&out)).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the index at {} has none of the 5 crates",
+            index.url
+        )),
+        "{err}"
+    );
+    assert_eq!(index.paths().len(), 5);
 }

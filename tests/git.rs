@@ -500,3 +500,104 @@ fn git_flag_followed_by_a_repository_path_scans_that_repository() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(places(&v), vec![("a.env".to_owned(), 1)]);
 }
+
+/// The 1-based line range of the `[[package]]` block of `name@version` in
+/// lockfile text: from the header above its `name` line to the block's last
+/// non-blank line.
+fn package_lines(text: &str, name: &str, version: &str) -> (u64, u64) {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .windows(2)
+        .position(|w| {
+            w[0] == format!("name = \"{name}\"") && w[1] == format!("version = \"{version}\"")
+        })
+        .unwrap_or_else(|| panic!("{name} {version} not in the lockfile"));
+    assert!(lines[at - 1].starts_with('['), "header above {name}");
+    let mut end = at;
+    while end + 1 < lines.len() && !lines[end + 1].trim().is_empty() {
+        end += 1;
+    }
+    (at as u64, end as u64 + 1)
+}
+
+/// `--staged` audits the lockfile in the index, not the one in the working
+/// tree: a vulnerable staged lockfile is reported at its staged lines even
+/// when the working-tree copy is already fixed, and a vulnerable lockfile
+/// that is not staged is not reported.
+#[test]
+fn staged_audits_the_lockfile_in_the_index_not_the_working_tree() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deps");
+    let db = fixtures.join("advisory-db");
+    let vulnerable = std::fs::read_to_string(fixtures.join("versions/v3/Cargo.lock")).unwrap();
+    assert!(vulnerable.contains("name = \"tinyhttp\"\nversion = \"1.0.0\""));
+    let scan = |r: &Repo| {
+        r.tripline(&[
+            "scan",
+            "--staged",
+            "--offline",
+            "--max-db-age",
+            "100000",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+
+    let r = Repo::new();
+    r.write("README", "readme\n");
+    r.commit("first");
+    r.write("crates/app/Cargo.lock", &vulnerable);
+    r.git(&["add", "crates/app/Cargo.lock"]);
+    // The working tree moves on without staging: tinyhttp upgraded to the
+    // patched version, and a package block added above it (so its lines
+    // differ from the staged ones).
+    let fixed = vulnerable
+        .replace(
+            "name = \"tinyhttp\"\nversion = \"1.0.0\"",
+            "name = \"tinyhttp\"\nversion = \"1.2.3\"",
+        )
+        .replace(
+            "[[package]]\nname = \"licensekit\"",
+            "[[package]]\nname = \"aaa-extra\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"licensekit\"",
+        );
+    r.write("crates/app/Cargo.lock", &fixed);
+
+    let (out, v) = scan(&r);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(v["scan"]["lockfiles_audited"], 1);
+    let f = findings(&v)
+        .into_iter()
+        .find(|f| f["rule_id"] == "RUSTSEC-2024-9001")
+        .unwrap_or_else(|| panic!("tinyhttp's advisory: {v:#}"));
+    assert_eq!(f["excerpt"], "tinyhttp@1.0.0");
+    assert_eq!(f["location"]["path"], "crates/app/Cargo.lock");
+    let (start, end) = package_lines(&vulnerable, "tinyhttp", "1.0.0");
+    assert_eq!(
+        (
+            f["location"]["start_line"].as_u64(),
+            f["location"]["end_line"].as_u64()
+        ),
+        (Some(start), Some(end)),
+        "the staged lines"
+    );
+
+    // Committed as is, then the working tree turns vulnerable again without
+    // staging: nothing staged, nothing audited, nothing reported.
+    r.git(&["commit", "-q", "--no-verify", "-m", "lockfile"]);
+    r.write("crates/app/Cargo.lock", &fixed);
+    r.git(&["add", "crates/app/Cargo.lock"]);
+    r.git(&["commit", "-q", "--no-verify", "-m", "fixed"]);
+    r.write("crates/app/Cargo.lock", &vulnerable);
+    let (out, v) = scan(&r);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(findings(&v).is_empty(), "{v:#}");
+
+    // Staged, the downgrade is a change to tinyhttp's block: reported.
+    r.git(&["add", "crates/app/Cargo.lock"]);
+    let (out, v) = scan(&r);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let ids: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"RUSTSEC-2024-9001"), "{ids:?}");
+}

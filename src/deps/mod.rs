@@ -3,14 +3,16 @@
 //! [`audit`] is the dependency half of `tripline scan` and all of
 //! `tripline deps`: it reads the lockfiles the walker found, loads the
 //! advisories of the crates they contain from one database, matches, applies
-//! ignores, and hands back findings and rules. It never runs cargo or
-//! anything from the scanned tree (only `--metadata` does, see `metadata`),
-//! and it never formats output.
+//! ignores, and hands back findings and rules; with `--yanked` it also asks
+//! the crates.io index which locked versions are yanked (see `yanked`). It
+//! never runs cargo or anything from the scanned tree (only `--metadata`
+//! does, see `metadata`), and it never formats output.
 
 pub mod advisories;
 pub mod audit;
 pub mod lockfile;
 pub mod metadata;
+pub mod yanked;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -82,9 +84,13 @@ pub fn audit(
     if args.yanked && args.offline {
         bail!("--yanked checks crates.io's index over the network, which --offline forbids; drop one of them");
     }
-    if args.yanked {
-        bail!("--yanked is not available in this build: tripline has no HTTP client yet; use `cargo audit` for yanked crates meanwhile");
-    }
+    let index = if args.yanked {
+        Some(yanked::IndexClient::from_settings(
+            config.deps.index_url.as_deref(),
+        )?)
+    } else {
+        None
+    };
 
     // Read and parse every lockfile first: an empty tree needs no database.
     let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
@@ -127,16 +133,22 @@ pub fn audit(
     let loc = advisories::locate(args.db.as_deref(), config);
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
     advisories::ensure(&loc, args.offline, url)?;
-    let index = advisories::DbIndex::scan(&loc.path);
+    let db_index = advisories::DbIndex::scan(&loc.path);
     // Dating a git checkout runs `git log`: it goes on beside the loading
     // and matching.
     let max_age = args.max_db_age.or(config.deps.max_db_age);
+    let yanked_names = index.as_ref().map(|_| yanked::crates_io_names(&audits));
     std::thread::scope(|s| {
-        let stale = s.spawn(|| staleness_warning(&loc, &index, max_age));
+        let stale = s.spawn(|| staleness_warning(&loc, &db_index, max_age));
+        // The yanked check mostly waits on the network: it runs beside too.
+        let index_answers = index
+            .as_ref()
+            .zip(yanked_names.as_ref())
+            .map(|(index, names)| s.spawn(move || index.fetch_all(names)));
         let result = audit_with_db(
             root,
             &audits,
-            &index,
+            &db_index,
             args,
             &settings,
             &mut ignores,
@@ -146,7 +158,23 @@ pub fn audit(
         if let Ok(Some(w)) = stale.join() {
             out.warnings.push(w);
         }
-        result
+        let dep_kinds = result?;
+        if let Some(answers) = index_answers {
+            let answers = answers
+                .join()
+                .map_err(|_| anyhow::anyhow!("the --yanked check panicked"))??;
+            let y = yanked::findings(
+                &audits,
+                answers,
+                settings.informational_severity,
+                &dep_kinds,
+                args.exclude_dev,
+            );
+            out.findings.extend(y.findings);
+            out.rules.extend(y.rule);
+            out.warnings.extend(y.warnings);
+        }
+        anyhow::Ok(())
     })?;
     out.warnings.extend(ignores.finish());
     Ok(out)
@@ -190,6 +218,8 @@ fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> 
 }
 
 /// Loads the advisories the lockfiles need, matches, and fills `out`.
+/// Returns the `--metadata` dependency kinds by lockfile, for the yanked
+/// check to filter alike.
 fn audit_with_db(
     root: &Path,
     audits: &[LockfileAudit<'_>],
@@ -198,7 +228,7 @@ fn audit_with_db(
     settings: &MatchSettings,
     ignores: &mut Ignores,
     out: &mut DepsOutcome,
-) -> Result<()> {
+) -> Result<BTreeMap<usize, metadata::DependencyKinds>> {
     let crates: BTreeSet<String> = audits
         .iter()
         .flat_map(|a| a.tree.packages.iter().map(|p| p.name().to_string()))
@@ -258,7 +288,7 @@ fn audit_with_db(
         out.rules
             .push(audit::rule_info(adv, kind, &of_rule, settings));
     }
-    Ok(())
+    Ok(dep_kinds)
 }
 
 /// The GitHub line hashes of each lockfile with a match, up to its last
