@@ -606,10 +606,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Fills each finding's GitHub line hash. Only files with findings pay for
 /// hashing, and each of those is hashed once.
 pub fn attach_line_hashes(findings: &mut [Finding], content: &[u8]) {
-    let hashes = linehash::line_hashes(content);
+    let lines: Vec<u32> = findings.iter().map(|f| f.location.start_line).collect();
+    let hashes = linehash::line_hashes_at(content, &lines);
     for f in findings {
-        let idx = (f.location.start_line as usize).saturating_sub(1);
-        f.location.line_hash = hashes.get(idx).cloned();
+        f.location.line_hash = hashes.get(&f.location.start_line).cloned();
     }
 }
 

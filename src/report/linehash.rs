@@ -25,7 +25,7 @@
 //! This module only hashes bytes it is given; it never reads files (the
 //! scanner calls it while it still holds the content).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Units in the rolling window.
 const WINDOW: usize = 100;
@@ -46,10 +46,63 @@ const CR: u16 = b'\r' as u16;
 /// a line, and a final newline (or an empty file) is followed by one more,
 /// empty line.
 pub fn line_hashes(content: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(content);
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    line_values(content)
+        .into_iter()
+        .map(|value| format_hash(value, &mut seen))
+        .collect()
+}
+
+/// The hashes of the 1-based `lines` only, by line: what a scanner needs
+/// for the findings of one file. It costs 8 bytes per line of the file
+/// rather than a string per line, so a 100 MB file with one finding does
+/// not need a hundred megabytes of hashes.
+pub fn line_hashes_at(content: &[u8], lines: &[u32]) -> HashMap<u32, String> {
+    let values = line_values(content);
+    let wanted: HashSet<u32> = lines.iter().copied().collect();
+    let wanted_values: HashSet<u64> = wanted
+        .iter()
+        .filter_map(|&l| values.get((l as usize).checked_sub(1)?))
+        .copied()
+        .collect();
+    // The `:n` suffix counts earlier lines with the same value, so those
+    // values are counted over the whole file; no other value is.
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, &value) in values.iter().enumerate() {
+        if !wanted_values.contains(&value) {
+            continue;
+        }
+        let hash = format_hash(value, &mut seen);
+        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if wanted.contains(&line) {
+            out.insert(line, hash);
+        }
+    }
+    out
+}
+
+/// `value` as GitHub writes it: lowercase hex, then `:n` for its n-th
+/// occurrence in the file.
+fn format_hash(value: u64, seen: &mut HashMap<u64, u32>) -> String {
+    let n = seen.entry(value).or_insert(0);
+    *n += 1;
+    format!("{value:x}:{n}")
+}
+
+/// Each line's rolling-hash value, before numbering occurrences. The bytes
+/// are decoded as `String::from_utf8_lossy` would (one U+FFFD per invalid
+/// sequence), without copying the file.
+fn line_values(content: &[u8]) -> Vec<u64> {
+    const REPLACEMENT: u16 = 0xFFFD;
     let mut hasher = LineHasher::new();
-    for unit in text.encode_utf16() {
-        hasher.push(unit);
+    for chunk in content.utf8_chunks() {
+        for unit in chunk.valid().encode_utf16() {
+            hasher.push(unit);
+        }
+        if !chunk.invalid().is_empty() {
+            hasher.push(REPLACEMENT);
+        }
     }
     hasher.finish()
 }
@@ -67,8 +120,8 @@ struct LineHasher {
     line_number: u32,
     at_line_start: bool,
     previous_was_cr: bool,
-    occurrences: HashMap<u64, u32>,
-    hashes: Vec<String>,
+    /// Each completed line's value, in line order.
+    values: Vec<u64>,
 }
 
 impl LineHasher {
@@ -82,8 +135,7 @@ impl LineHasher {
             line_number: 0,
             at_line_start: true,
             previous_was_cr: false,
-            occurrences: HashMap::new(),
-            hashes: Vec::new(),
+            values: Vec::new(),
         }
     }
 
@@ -116,14 +168,14 @@ impl LineHasher {
         self.roll(unit);
     }
 
-    /// Pads the end of the file and returns every line's hash.
-    fn finish(mut self) -> Vec<String> {
+    /// Pads the end of the file and returns every line's value.
+    fn finish(mut self) -> Vec<u64> {
         self.push(END_OF_FILE);
         for _ in 0..WINDOW {
             self.emit_if_line_start();
             self.roll(0);
         }
-        self.hashes
+        self.values
     }
 
     fn roll(&mut self, unit: u16) {
@@ -140,12 +192,10 @@ impl LineHasher {
         let Some(line) = self.line_starts[self.index].take() else {
             return;
         };
-        let seen = self.occurrences.entry(self.hash).or_insert(0);
-        *seen += 1;
         // Lines complete in order, so the vector index is the line number
         // less one.
-        debug_assert_eq!(line as usize, self.hashes.len() + 1);
-        self.hashes.push(format!("{:x}:{}", self.hash, seen));
+        debug_assert_eq!(line as usize, self.values.len() + 1);
+        self.values.push(self.hash);
     }
 }
 
@@ -276,6 +326,16 @@ mod tests {
         #[test]
         fn rolling_hash_matches_the_direct_definition(s in text()) {
             prop_assert_eq!(line_hashes(s.as_bytes()), reference(&s));
+        }
+
+        #[test]
+        fn hashes_of_some_lines_are_those_of_all_lines(s in text(), picks in prop::collection::vec(0u32..60, 0..6)) {
+            let all = line_hashes(s.as_bytes());
+            let some = line_hashes_at(s.as_bytes(), &picks);
+            for line in picks {
+                let want = (line as usize).checked_sub(1).and_then(|i| all.get(i));
+                prop_assert_eq!(some.get(&line), want);
+            }
         }
 
         #[test]
