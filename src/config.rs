@@ -131,10 +131,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses config text; the error is the TOML parser's, which gives line,
-    /// column and the offending key.
+    /// Parses config text; the error gives line, column and the parser's
+    /// message (see [`describe_toml_error`]).
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
     }
 
     /// The config to use for a scan of `root`: the explicit file when given
@@ -165,6 +165,39 @@ impl Config {
             _ => p.to_path_buf(),
         }
     }
+}
+
+/// A TOML error as one line: `line L, column C: what is wrong`.
+///
+/// The parser's own `Display` quotes the offending source line under a
+/// caret, and a type error quotes the offending value; in a config or rule
+/// file that line may hold a token (a database URL with credentials, an
+/// allowlisted key), and the error goes to a terminal or a CI log. So the
+/// source line is left out, and a string value that the message repeats is
+/// masked as a secret would be.
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let mut message = e.message().trim_end().to_string();
+    let Some(span) = e.span() else {
+        return message;
+    };
+    if let Some(quoted) = text.get(span.clone()) {
+        let value = quoted.trim_matches(|c| c == '"' || c == '\'');
+        // Only a string value is masked: a key or a number the message
+        // names (`unknown field `disabel``) is what the user needs to see.
+        if value.len() < quoted.len() && !value.is_empty() {
+            let masked = crate::finding::SecretValue::new(value).masked();
+            for (open, close) in [('"', '"'), ('`', '`')] {
+                message = message.replace(
+                    &format!("{open}{value}{close}"),
+                    &format!("{open}{masked}{close}"),
+                );
+            }
+        }
+    }
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 #[cfg(test)]
@@ -210,6 +243,24 @@ mod tests {
     #[test]
     fn wrong_type_is_an_error_with_its_line() {
         let e = Config::parse("[scan]\n\nmax_file_size = \"big\"\n").unwrap_err();
-        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("line 3, column 17"), "{e}");
+        assert!(e.contains("expected u64"), "{e}");
+    }
+
+    #[test]
+    fn errors_never_quote_the_source_line_or_a_string_value() {
+        let token = "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";
+        for text in [
+            format!("[deps]\nmax_db_age = \"{token}\"\n"),
+            format!("[deps]\ndb_url = {token}\n"),
+            format!("[deps]\ndb_url = \"https://u:{token}@example.com/db\"\nbogus = 1\n"),
+        ] {
+            let e = Config::parse(&text).unwrap_err();
+            assert!(!e.contains(token), "{e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+            assert!(e.starts_with("line "), "{e}");
+        }
+        let e = Config::parse(&format!("[deps]\nmax_db_age = \"{token}\"\n")).unwrap_err();
+        assert!(e.contains("ghp_****"), "the value, masked: {e}");
     }
 }

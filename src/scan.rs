@@ -166,6 +166,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     let collector = Collector {
         engine: engine.as_ref(),
         want_lockfiles: scanners.deps,
+        max_file_size: opts.max_file_size,
         console: &console,
         progress: Progress::start(&console),
         findings: Mutex::new(Vec::new()),
@@ -566,6 +567,8 @@ fn write_atomically(
 struct Collector<'a> {
     engine: Option<&'a Engine>,
     want_lockfiles: bool,
+    /// Lockfiles larger than this are not audited (see `queue_lockfile`).
+    max_file_size: u64,
     console: &'a Console,
     progress: Progress,
     findings: Mutex<Vec<Finding>>,
@@ -577,7 +580,11 @@ impl Visitor for Collector<'_> {
     fn file(&self, file: &WalkedFile<'_>) {
         self.progress.advance(file.content.len() as u64);
         if self.want_lockfiles && is_project_lockfile(file.rel_path) {
-            lock(&self.lockfiles).push(PathBuf::from(file.rel_path));
+            // Without a secret scan the walk reads nothing, so the size
+            // limit is checked here; with one, the walk already did.
+            let too_large = self.engine.is_none()
+                && std::fs::metadata(file.path).is_ok_and(|m| m.len() > self.max_file_size);
+            self.queue_lockfile(file.rel_path, too_large);
         }
         let Some(engine) = self.engine else { return };
         let mut found = engine.scan(file.rel_path, file.content);
@@ -591,11 +598,41 @@ impl Visitor for Collector<'_> {
     fn skipped(&self, rel_path: &str, reason: SkipReason) {
         self.console
             .verbose(&format!("skipped {rel_path}: {}", reason.as_str()));
+        // What the secret scan skips is still a lockfile to audit: a
+        // binary one fails to parse there, and says so; a huge one is
+        // reported here.
+        if self.want_lockfiles && is_project_lockfile(rel_path) {
+            match reason {
+                SkipReason::Binary => self.queue_lockfile(rel_path, false),
+                SkipReason::TooLarge => self.queue_lockfile(rel_path, true),
+                SkipReason::NotRegular | SkipReason::OutsideRoot => {}
+            }
+        }
     }
 
     fn error(&self, error: ScanError) {
         self.console.warn(&error);
         lock(&self.errors).push(error);
+    }
+}
+
+impl Collector<'_> {
+    /// Hands a lockfile to the dependency audit, unless it is larger than
+    /// `--max-file-size`: parsing one takes many times its size in memory
+    /// and no real lockfile comes near the limit, so a huge one is an error
+    /// naming it (the audit is incomplete), not a silent skip.
+    fn queue_lockfile(&self, rel_path: &str, too_large: bool) {
+        if too_large {
+            self.error(ScanError {
+                path: Some(rel_path.to_string()),
+                message: format!(
+                    "lockfile larger than --max-file-size ({} bytes), not audited; raise the limit to audit it",
+                    self.max_file_size
+                ),
+            });
+        } else {
+            lock(&self.lockfiles).push(PathBuf::from(rel_path));
+        }
     }
 }
 
@@ -606,9 +643,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Fills each finding's GitHub line hash. Only files with findings pay for
 /// hashing, and each of those is hashed once.
 pub fn attach_line_hashes(findings: &mut [Finding], content: &[u8]) {
-    let hashes = linehash::LineHashes::of(content);
+    let lines: Vec<u32> = findings.iter().map(|f| f.location.start_line).collect();
+    let hashes = linehash::line_hashes_at(content, &lines);
     for f in findings {
-        f.location.line_hash = hashes.line(f.location.start_line as usize);
+        f.location.line_hash = hashes.get(&f.location.start_line).cloned();
     }
 }
 

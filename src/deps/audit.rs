@@ -287,7 +287,7 @@ pub fn url_of(adv: &Advisory) -> String {
 pub fn finding(
     m: &Match<'_>,
     lf: &LockfileAudit<'_>,
-    line_hashes: Option<&crate::report::linehash::LineHashes>,
+    line_hashes: Option<&HashMap<u32, String>>,
     settings: &MatchSettings,
 ) -> Finding {
     let adv = m.advisory;
@@ -295,7 +295,7 @@ pub fn finding(
     let version = pkg.package.version.to_string();
     let id = adv.metadata.id.as_str();
     let mut location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
-    location.line_hash = line_hashes.and_then(|h| h.line(pkg.start_line as usize));
+    location.line_hash = line_hashes.and_then(|h| h.get(&pkg.start_line).cloned());
     let paths = lf.tree.path_count(m.package);
     Finding {
         kind: m.kind,

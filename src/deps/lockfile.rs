@@ -354,7 +354,7 @@ fn parse_any_toml(
 ) -> Result<(Vec<LockedPackage>, Vec<Vec<DependencyRef<'static>>>), String> {
     let lockfile: Lockfile = text
         .parse()
-        .map_err(|e: rustsec::cargo_lock::Error| e.to_string())?;
+        .map_err(|e: rustsec::cargo_lock::Error| describe_parse_error(text, &e.to_string()))?;
     let blocks = scan_blocks(text);
     let mut by_key: HashMap<(&str, &str), Vec<&Block>> = HashMap::new();
     for b in &blocks {
@@ -392,6 +392,39 @@ fn parse_any_toml(
         })
         .collect();
     Ok((packages, dependencies))
+}
+
+/// The parser's message on one line, without the source it quotes: TOML
+/// errors draw the offending line under a caret, and that line may hold a
+/// token (a lockfile is a scanned file). What remains is the position and
+/// the complaint; a quoted string in it that comes from the file is masked.
+fn describe_parse_error(text: &str, message: &str) -> String {
+    let is_snippet = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with('|')
+            || t.split_once('|')
+                .is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok())
+    };
+    let mut out = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_snippet(l))
+        .collect::<Vec<_>>()
+        .join(": ");
+    for quote in ['"', '`', '\''] {
+        let quoted: Vec<String> = out
+            .split(quote)
+            .skip(1)
+            .step_by(2)
+            .filter(|piece| piece.len() >= 8 && text.contains(*piece))
+            .map(str::to_string)
+            .collect();
+        for piece in quoted {
+            let masked = crate::finding::SecretValue::new(piece.as_str()).masked();
+            out = out.replace(&piece, &masked);
+        }
+    }
+    out
 }
 
 /// Among blocks with the same name and version, the one whose `source` line
@@ -672,6 +705,21 @@ dependencies = [
         let cut = &V3[..V3.len() - 20];
         assert!(LockedTree::parse(cut).is_err());
         assert!(LockedTree::parse(&V3.replace("version = 3", "version = 99")).is_err());
+    }
+
+    #[test]
+    fn parse_errors_quote_no_source_line() {
+        let token = "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";
+        for text in [
+            format!("version = 3\n\n[[package]]\nname = \"x\"\nversion = \"{token}\"\n"),
+            format!("version = 3\n\n[[package]]\nname = \"x\"\nversion = {token}\n"),
+            format!("version = 3\n\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"{token}\"\n"),
+        ] {
+            let e = LockedTree::parse(&text).unwrap_err();
+            assert!(!e.contains(token), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+            assert!(e.contains("line 5") || e.contains("line 6"), "{e}");
+        }
     }
 
     #[test]

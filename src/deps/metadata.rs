@@ -6,18 +6,22 @@
 //! tree, and only when asked. Cargo reads its configuration (`build.rustc`,
 //! `rustc-wrapper`, runners...) from the *current directory* upwards, and
 //! rustup picks the toolchain (`rust-toolchain.toml`, whose `path` may name
-//! a binary in the tree) the same way; so cargo runs in an empty temporary
-//! folder, with `--manifest-path` pointing at the tree, and the environment
-//! pins rustc and clears every wrapper. `cargo metadata` resolves but never
-//! builds: no build script or proc-macro runs. `--locked --offline` keep it
-//! from touching the lockfile or the network.
+//! a binary in the tree) the same way; so cargo runs from the file-system
+//! root, with `--manifest-path` pointing at the tree, and the environment
+//! pins rustc and clears every wrapper. Not from a temporary folder: every
+//! user can write `/tmp/.cargo/config.toml` or `/tmp/rust-toolchain.toml`,
+//! and `TMPDIR` may well lie inside the checkout (CI runners set it so);
+//! the root has no ancestor, and only the administrator writes there.
+//! `cargo metadata` resolves but never builds: no build script or
+//! proc-macro runs. `--locked --offline` keep it from touching the lockfile
+//! or the network.
 //!
 //! The JSON is read with serde into the few fields needed, rather than
 //! through the `cargo_metadata` crate: those fields are stable (format
 //! version 1) and the crate would add a dependency tree for them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -144,9 +148,9 @@ pub fn dependency_kinds(lockfile: &Path) -> Result<DependencyKinds> {
     }
     let manifest = std::fs::canonicalize(&manifest)
         .with_context(|| format!("cannot resolve {}", manifest.display()))?;
-    let neutral = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let host = host_triple(neutral.path())?;
-    let out = neutral_command("cargo", neutral.path())
+    let neutral = neutral_dir();
+    let host = host_triple(&neutral)?;
+    let out = neutral_command("cargo", &neutral)
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
         .arg("--filter-platform")
         .arg(&host)
@@ -162,6 +166,16 @@ pub fn dependency_kinds(lockfile: &Path) -> Result<DependencyKinds> {
         );
     }
     DependencyKinds::from_json(&out.stdout)
+}
+
+/// Where cargo and rustc run from: a folder whose ancestors hold no cargo
+/// or rustup settings that anyone but the administrator can write.
+fn neutral_dir() -> PathBuf {
+    if cfg!(unix) {
+        PathBuf::from("/")
+    } else {
+        std::env::temp_dir()
+    }
 }
 
 fn host_triple(cwd: &Path) -> Result<String> {

@@ -14,7 +14,7 @@ pub mod lockfile;
 pub mod metadata;
 pub mod yanked;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,7 +23,7 @@ use anyhow::{bail, Result};
 use crate::cli::{DbCommand, GlobalArgs, ScanArgs};
 use crate::config::Config;
 use crate::finding::{Finding, FindingKind, RuleInfo, ScanError};
-use crate::report::linehash::LineHashes;
+use crate::report::linehash::line_hashes_at;
 
 use self::advisories::{DbLocation, DEFAULT_DB_URL, DEFAULT_MAX_AGE_DAYS};
 use self::audit::{Ignores, LockfileAudit, MatchSettings};
@@ -291,20 +291,19 @@ fn audit_with_db(
     Ok(dep_kinds)
 }
 
-/// The GitHub line hashes of each lockfile with a match, up to its last
-/// matched package, computed on all cores: with fifty lockfiles this is
-/// most of the work after parsing.
+/// The GitHub line hashes of the matched packages' first lines, per
+/// lockfile, computed on all cores: with fifty lockfiles this is most of
+/// the work after parsing.
 fn line_hashes_of_matches(
     audits: &[LockfileAudit<'_>],
     matches: &[audit::Match<'_>],
-) -> BTreeMap<usize, LineHashes> {
-    let mut last_line: BTreeMap<usize, usize> = BTreeMap::new();
+) -> BTreeMap<usize, HashMap<u32, String>> {
+    let mut lines: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for m in matches {
-        let line = audits[m.lockfile].tree.packages[m.package].start_line as usize;
-        let last = last_line.entry(m.lockfile).or_default();
-        *last = (*last).max(line);
+        let line = audits[m.lockfile].tree.packages[m.package].start_line;
+        lines.entry(m.lockfile).or_default().push(line);
     }
-    let work: Vec<(usize, usize)> = last_line.into_iter().collect();
+    let work: Vec<(usize, Vec<u32>)> = lines.into_iter().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = work.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
@@ -313,7 +312,7 @@ fn line_hashes_of_matches(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|&(i, last)| (i, LineHashes::up_to(audits[i].content, last)))
+                        .map(|(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)))
                         .collect::<Vec<_>>()
                 })
             })

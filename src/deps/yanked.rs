@@ -12,7 +12,7 @@
 //! This module does not read the advisory database, keeps no cache, and
 //! never runs cargo. It is the only part of tripline that speaks HTTP.
 
-use crate::report::linehash::LineHashes;
+use crate::report::linehash::line_hashes_at;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -568,7 +568,7 @@ pub fn findings(
     };
     let mut unlisted = BTreeSet::new();
     for (li, lf) in audits.iter().enumerate() {
-        let mut line_hashes: Option<LineHashes> = None;
+        let first_of_lockfile = out.findings.len();
         for (pi, pkg) in lf.tree.packages.iter().enumerate() {
             if !is_crates_io(pkg) {
                 continue;
@@ -594,9 +594,7 @@ pub fn findings(
                     Some(k) => dependency_kind = Some(k.to_string()),
                 }
             }
-            let hashes = line_hashes.get_or_insert_with(|| LineHashes::of(lf.content));
-            let mut location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
-            location.line_hash = hashes.line(pkg.start_line as usize);
+            let location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
             out.findings.push(Finding {
                 kind: FindingKind::Yanked,
                 rule_id: RULE_ID.to_string(),
@@ -623,6 +621,14 @@ pub fn findings(
                 }),
                 secret: None,
             });
+        }
+        let found = &mut out.findings[first_of_lockfile..];
+        if !found.is_empty() {
+            let lines: Vec<u32> = found.iter().map(|f| f.location.start_line).collect();
+            let hashes = line_hashes_at(lf.content, &lines);
+            for f in found {
+                f.location.line_hash = hashes.get(&f.location.start_line).cloned();
+            }
         }
     }
     if !unlisted.is_empty() {

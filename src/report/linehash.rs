@@ -25,8 +25,7 @@
 //! This module only hashes bytes it is given; it never reads files (the
 //! scanner calls it while it still holds the content).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, HashSet};
 
 /// Units in the rolling window.
 const WINDOW: usize = 100;
@@ -47,95 +46,87 @@ const CR: u16 = b'\r' as u16;
 /// a line, and a final newline (or an empty file) is followed by one more,
 /// empty line.
 pub fn line_hashes(content: &[u8]) -> Vec<String> {
-    let table = LineHashes::of(content);
-    (1..=table.len())
-        .filter_map(|line| table.line(line))
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    line_values(content, usize::MAX)
+        .into_iter()
+        .map(|value| format_hash(value, &mut seen))
         .collect()
 }
 
-/// Every line's hash of one file, kept as numbers: a file with a finding
-/// or two on a thousand lines formats only the lines it reports.
-#[derive(Debug)]
-pub struct LineHashes {
-    /// Index 0 is line 1: the rolling hash and its occurrence count so far.
-    values: Vec<(u64, u32)>,
+/// The hashes of the 1-based `lines` only, by line: what a scanner needs
+/// for the findings of one file. It costs 8 bytes per line of the file
+/// rather than a string per line, so a 100 MB file with one finding does
+/// not need a hundred megabytes of hashes, and it stops hashing after the
+/// last line wanted.
+pub fn line_hashes_at(content: &[u8], lines: &[u32]) -> HashMap<u32, String> {
+    let last = lines.iter().copied().max().unwrap_or(0) as usize;
+    let values = line_values(content, last);
+    let wanted: HashSet<u32> = lines.iter().copied().collect();
+    let wanted_values: HashSet<u64> = wanted
+        .iter()
+        .filter_map(|&l| values.get((l as usize).checked_sub(1)?))
+        .copied()
+        .collect();
+    // The `:n` suffix counts earlier lines with the same value, so those
+    // values are counted up to the last line wanted; no other value is.
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, &value) in values.iter().enumerate().take(last) {
+        if !wanted_values.contains(&value) {
+            continue;
+        }
+        let hash = format_hash(value, &mut seen);
+        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if wanted.contains(&line) {
+            out.insert(line, hash);
+        }
+    }
+    out
 }
 
-impl LineHashes {
-    pub fn of(content: &[u8]) -> LineHashes {
-        LineHashes::up_to(content, usize::MAX)
-    }
+/// `value` as GitHub writes it: lowercase hex, then `:n` for its n-th
+/// occurrence in the file.
+fn format_hash(value: u64, seen: &mut HashMap<u64, u32>) -> String {
+    let n = seen.entry(value).or_insert(0);
+    *n += 1;
+    format!("{value:x}:{n}")
+}
 
-    /// The hashes of lines 1 to `last_line` (at least; all of them when the
-    /// file is shorter). A line's hash depends only on what comes before it
-    /// and on the next 100 units, so stopping early changes nothing.
-    pub fn up_to(content: &[u8], last_line: usize) -> LineHashes {
-        let mut hasher = LineHasher::new();
-        let mut feed = |unit: u16| {
-            hasher.push(unit);
-            // Checked at line ends only: the test is on the hot path.
-            unit != LF || hasher.hashes.len() < last_line
-        };
-        if content.is_ascii() {
-            // Most files: every byte is its own UTF-16 unit.
-            for &b in content {
-                if !feed(u16::from(b)) {
-                    break;
-                }
+/// The rolling-hash value of each line from 1 to `last_line` at least (all
+/// of them when the file is shorter), before numbering occurrences. A
+/// line's value depends only on the 100 units from its start, so stopping
+/// early changes nothing. The bytes are decoded as
+/// `String::from_utf8_lossy` would (one U+FFFD per invalid sequence),
+/// without copying the file.
+fn line_values(content: &[u8], last_line: usize) -> Vec<u64> {
+    const REPLACEMENT: u16 = 0xFFFD;
+    let mut hasher = LineHasher::new();
+    // Whether to go on after `unit`: checked at line ends only, as the test
+    // is on the hot path.
+    let mut feed = |unit: u16| {
+        hasher.push(unit);
+        unit != LF || hasher.values.len() < last_line
+    };
+    if content.is_ascii() {
+        // Most files: every byte is its own UTF-16 unit.
+        for &b in content {
+            if !feed(u16::from(b)) {
+                return hasher.values;
             }
-        } else {
-            for unit in String::from_utf8_lossy(content).encode_utf16() {
+        }
+    } else {
+        for chunk in content.utf8_chunks() {
+            for unit in chunk.valid().encode_utf16() {
                 if !feed(unit) {
-                    break;
+                    return hasher.values;
                 }
             }
-        }
-        let values = if hasher.hashes.len() >= last_line {
-            hasher.hashes
-        } else {
-            hasher.finish()
-        };
-        LineHashes { values }
-    }
-
-    /// How many lines have a hash.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// The hash of 1-based `line`, as SARIF's `primaryLocationLineHash`
-    /// writes it: `{hash:x}:{occurrence}`.
-    pub fn line(&self, line: usize) -> Option<String> {
-        let (hash, seen) = self.values.get(line.checked_sub(1)?)?;
-        Some(format!("{hash:x}:{seen}"))
-    }
-}
-
-/// The occurrence map's keys are already hashes: hashing them again (with
-/// SipHash, per line) cost more than the rolling hash itself.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl Hasher for KeyIsHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            if !chunk.invalid().is_empty() && !feed(REPLACEMENT) {
+                return hasher.values;
+            }
         }
     }
-
-    fn write_u64(&mut self, n: u64) {
-        // Spread the polynomial hash's bits: hashbrown picks buckets by the
-        // low bits and control bytes by the high ones.
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
+    hasher.finish()
 }
 
 /// The state of GitHub's rolling hash over one file.
@@ -151,8 +142,8 @@ struct LineHasher {
     line_number: u32,
     at_line_start: bool,
     previous_was_cr: bool,
-    occurrences: HashMap<u64, u32, BuildHasherDefault<KeyIsHash>>,
-    hashes: Vec<(u64, u32)>,
+    /// Each completed line's value, in line order.
+    values: Vec<u64>,
 }
 
 impl LineHasher {
@@ -166,8 +157,7 @@ impl LineHasher {
             line_number: 0,
             at_line_start: true,
             previous_was_cr: false,
-            occurrences: HashMap::default(),
-            hashes: Vec::new(),
+            values: Vec::new(),
         }
     }
 
@@ -200,14 +190,14 @@ impl LineHasher {
         self.roll(unit);
     }
 
-    /// Pads the end of the file and returns every line's hash.
-    fn finish(mut self) -> Vec<(u64, u32)> {
+    /// Pads the end of the file and returns every line's value.
+    fn finish(mut self) -> Vec<u64> {
         self.push(END_OF_FILE);
         for _ in 0..WINDOW {
             self.emit_if_line_start();
             self.roll(0);
         }
-        self.hashes
+        self.values
     }
 
     fn roll(&mut self, unit: u16) {
@@ -228,12 +218,10 @@ impl LineHasher {
         let Some(line) = self.line_starts[self.index].take() else {
             return;
         };
-        let seen = self.occurrences.entry(self.hash).or_insert(0);
-        *seen += 1;
         // Lines complete in order, so the vector index is the line number
         // less one.
-        debug_assert_eq!(line as usize, self.hashes.len() + 1);
-        self.hashes.push((self.hash, *seen));
+        debug_assert_eq!(line as usize, self.values.len() + 1);
+        self.values.push(self.hash);
     }
 }
 
@@ -367,6 +355,16 @@ mod tests {
         }
 
         #[test]
+        fn hashes_of_some_lines_are_those_of_all_lines(s in text(), picks in prop::collection::vec(0u32..60, 0..6)) {
+            let all = line_hashes(s.as_bytes());
+            let some = line_hashes_at(s.as_bytes(), &picks);
+            for line in picks {
+                let want = (line as usize).checked_sub(1).and_then(|i| all.get(i));
+                prop_assert_eq!(some.get(&line), want);
+            }
+        }
+
+        #[test]
         fn one_hash_per_github_line(s in text()) {
             // GitHub's lines: LF, CR and CRLF each end one (an LF directly
             // after a CR is absorbed; a blank between them clears that), and
@@ -410,12 +408,12 @@ mod tests {
         }
 
         #[test]
-        fn stopping_early_changes_no_hash(s in text(), last in 0usize..40) {
-            let all = LineHashes::of(s.as_bytes());
-            let some = LineHashes::up_to(s.as_bytes(), last);
-            prop_assert!(some.len() >= last.min(all.len()));
-            for line in 1..=some.len() {
-                prop_assert_eq!(some.line(line), all.line(line));
+        fn stopping_early_changes_no_hash(s in text(), last in 0u32..40) {
+            let all = line_hashes(s.as_bytes());
+            let lines: Vec<u32> = (1..=last).collect();
+            let some = line_hashes_at(s.as_bytes(), &lines);
+            for line in lines {
+                prop_assert_eq!(some.get(&line), all.get(line as usize - 1));
             }
         }
     }

@@ -182,9 +182,10 @@ impl Engine {
     /// separators. Locations carry lines and UTF-16 columns; `line_hash` is
     /// left to the caller, which holds the content.
     ///
-    /// A file starting with a UTF-16 byte order mark is decoded first, and
-    /// its positions then refer to the decoded text (which, being UTF-16,
-    /// is exactly what an editor shows in UTF-16 columns).
+    /// A UTF-16 file (with a byte order mark, or recognisably UTF-16
+    /// without one) is decoded first, and its positions then refer to the
+    /// decoded text (which, being UTF-16, is exactly what an editor shows
+    /// in UTF-16 columns).
     pub fn scan(&self, path: &str, content: &[u8]) -> Vec<Finding> {
         let decoded;
         let content = match decode_utf16(content) {
@@ -529,15 +530,42 @@ fn line_bounds_reach(content: &[u8], start: usize, end: usize, reach: usize) -> 
     (ls, le)
 }
 
-/// A file with a UTF-16 byte order mark, decoded (lossily: unpaired
-/// surrogates become U+FFFD). `None` for anything else.
+/// How `content` is UTF-16 encoded, if it is: little-endian or not, and
+/// the length of its byte-order mark. Without a mark, the first 8 KiB must
+/// be nearly all ASCII characters in one byte order (every other byte NUL):
+/// how Windows tools write text, and nothing a real binary file looks like.
+pub fn utf16_encoding(content: &[u8]) -> Option<(bool, usize)> {
+    match content {
+        [0xFF, 0xFE, ..] => return Some((true, 2)),
+        [0xFE, 0xFF, ..] => return Some((false, 2)),
+        _ => {}
+    }
+    let head = &content[..content.len().min(8192)];
+    if head.len() < 4 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let (mut le, mut be) = (0usize, 0usize);
+    for p in head.chunks_exact(2) {
+        if p[1] == 0 && p[0] != 0 {
+            le += 1;
+        } else if p[0] == 0 && p[1] != 0 {
+            be += 1;
+        }
+    }
+    if le * 10 >= pairs * 9 {
+        Some((true, 0))
+    } else if be * 10 >= pairs * 9 {
+        Some((false, 0))
+    } else {
+        None
+    }
+}
+
+/// The text of a UTF-16 file (see [`utf16_encoding`]); `None` for any other.
 fn decode_utf16(content: &[u8]) -> Option<String> {
-    let little = match content {
-        [0xFF, 0xFE, ..] => true,
-        [0xFE, 0xFF, ..] => false,
-        _ => return None,
-    };
-    let units = content[2..].chunks_exact(2).map(|p| {
+    let (little, bom) = utf16_encoding(content)?;
+    let units = content[bom..].chunks_exact(2).map(|p| {
         if little {
             u16::from_le_bytes([p[0], p[1]])
         } else {

@@ -423,7 +423,10 @@ fn parse_file(
         Err(e) => {
             problems.push(problem(
                 None,
-                format!("invalid rule file: {}", e.to_string().trim_end()),
+                format!(
+                    "invalid rule file: {}",
+                    crate::config::describe_toml_error(text, &e)
+                ),
             ));
             return Vec::new();
         }

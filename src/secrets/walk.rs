@@ -26,6 +26,12 @@ pub const IGNORE_FILE: &str = ".triplineignore";
 /// How many leading bytes decide whether a file is binary.
 const BINARY_PROBE: usize = 8 * 1024;
 
+/// A worker's read buffer starts at this size, and goes back to it after a
+/// file larger than [`KEPT_BUFFER`]: one 100 MB file must not keep 100 MB
+/// per thread for the rest of the walk.
+const READ_BUFFER: usize = 64 * 1024;
+const KEPT_BUFFER: usize = 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
     pub follow_links: bool,
@@ -53,6 +59,8 @@ pub enum SkipReason {
     TooLarge,
     Binary,
     NotRegular,
+    /// With `--follow`: a link whose target is outside the scan root.
+    OutsideRoot,
 }
 
 impl SkipReason {
@@ -61,6 +69,7 @@ impl SkipReason {
             SkipReason::TooLarge => "larger than --max-file-size",
             SkipReason::Binary => "binary",
             SkipReason::NotRegular => "not a regular file",
+            SkipReason::OutsideRoot => "symbolic link to outside the scan root, not followed",
         }
     }
 }
@@ -84,21 +93,45 @@ pub trait Visitor: Sync {
 /// Walks `root` with `opts`, calling `visitor` from all worker threads.
 pub fn walk(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkSummary {
     let counters = Counters::default();
+    // Where links may lead when followed: the root as the file system
+    // knows it (the root itself may be reached through a link).
+    let bounds = opts
+        .follow_links
+        .then(|| std::fs::canonicalize(root).ok())
+        .flatten();
+    let walk = Walk {
+        root,
+        bounds: bounds.as_deref(),
+        opts,
+        visitor,
+        counters: &counters,
+    };
     let walker = builder(root, opts, visitor).build_parallel();
     walker.run(|| {
         // Each worker keeps one read buffer for its whole life, so reading
         // 50,000 files does not mean 50,000 allocations.
-        let mut buf = Vec::with_capacity(64 * 1024);
-        let counters = &counters;
-        Box::new(move |entry| {
-            match entry {
-                Ok(entry) => visit_entry(root, opts, visitor, counters, &mut buf, &entry),
-                Err(err) => report_walk_error(root, visitor, &err),
+        let mut buf = Vec::with_capacity(READ_BUFFER);
+        let walk = &walk;
+        Box::new(move |entry| match entry {
+            Ok(entry) => walk.visit(&mut buf, &entry),
+            Err(err) => {
+                report_walk_error(root, visitor, &err);
+                WalkState::Continue
             }
-            WalkState::Continue
         })
     });
     counters.into_summary()
+}
+
+/// What every worker of one walk shares.
+struct Walk<'a> {
+    root: &'a Path,
+    /// The canonical root when links are followed: links leading outside
+    /// it are not.
+    bounds: Option<&'a Path>,
+    opts: &'a WalkOptions,
+    visitor: &'a dyn Visitor,
+    counters: &'a Counters,
 }
 
 fn builder(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkBuilder {
@@ -168,68 +201,88 @@ impl Counters {
         let c = match reason {
             SkipReason::TooLarge => &self.too_large,
             SkipReason::Binary => &self.binary,
-            SkipReason::NotRegular => &self.special,
+            SkipReason::NotRegular | SkipReason::OutsideRoot => &self.special,
         };
         c.fetch_add(1, Ordering::Relaxed);
         visitor.skipped(rel, reason);
     }
 }
 
-fn visit_entry(
-    root: &Path,
-    opts: &WalkOptions,
-    visitor: &dyn Visitor,
-    counters: &Counters,
-    buf: &mut Vec<u8>,
-    entry: &ignore::DirEntry,
-) {
-    // With follow_links the type is the target's, so a link to a FIFO or to
-    // /dev/zero is seen as what it is; without, a link is not a file.
-    let Some(ft) = entry.file_type() else { return };
-    if ft.is_dir() {
-        return;
-    }
-    let rel = relative_path(root, entry.path());
-    if !ft.is_file() {
-        // Symlinks we do not follow are not content of the tree; only
-        // FIFOs, sockets and devices count as skipped.
-        if !ft.is_symlink() {
-            counters.skip(visitor, &rel, SkipReason::NotRegular);
+impl Walk<'_> {
+    /// Hands one entry to the visitor; `Skip` keeps the walk out of a
+    /// followed link's folder outside the root.
+    fn visit(&self, buf: &mut Vec<u8>, entry: &ignore::DirEntry) -> WalkState {
+        // With follow_links the type is the target's, so a link to a FIFO or
+        // to /dev/zero is seen as what it is; without, a link is not a file.
+        let Some(ft) = entry.file_type() else {
+            return WalkState::Continue;
+        };
+        if self.leads_outside(entry) {
+            let rel = relative_path(self.root, entry.path());
+            self.counters
+                .skip(self.visitor, &rel, SkipReason::OutsideRoot);
+            return WalkState::Skip;
         }
-        return;
+        if !ft.is_dir() {
+            self.visit_file(buf, entry, ft);
+        }
+        WalkState::Continue
     }
-    if !opts.read_contents {
-        visitor.file(&WalkedFile {
-            rel_path: &rel,
-            path: entry.path(),
-            content: &[],
-        });
-        return;
+
+    /// With `--follow`, whether `entry` is a link whose target lies outside
+    /// the root: a checkout's link to `~/.aws/credentials` or to `/` must
+    /// not pull the rest of the machine into the report.
+    fn leads_outside(&self, entry: &ignore::DirEntry) -> bool {
+        let Some(bounds) = self.bounds else {
+            return false;
+        };
+        entry.depth() > 0
+            && entry.path_is_symlink()
+            && std::fs::canonicalize(entry.path()).is_ok_and(|target| !target.starts_with(bounds))
     }
-    match read_regular_file(entry.path(), opts.max_file_size, buf) {
-        Ok(ReadOutcome::Read) => {}
-        Ok(ReadOutcome::Skipped(reason)) => {
-            counters.skip(visitor, &rel, reason);
+
+    fn visit_file(&self, buf: &mut Vec<u8>, entry: &ignore::DirEntry, ft: std::fs::FileType) {
+        let (opts, visitor, counters) = (self.opts, self.visitor, self.counters);
+        let rel = relative_path(self.root, entry.path());
+        if !ft.is_file() {
+            // Symlinks we do not follow are not content of the tree; only
+            // FIFOs, sockets and devices count as skipped.
+            if !ft.is_symlink() {
+                counters.skip(visitor, &rel, SkipReason::NotRegular);
+            }
             return;
         }
-        Err(e) => {
-            visitor.error(io_error(&rel, &e));
+        if !opts.read_contents {
+            visitor.file(&WalkedFile {
+                rel_path: &rel,
+                path: entry.path(),
+                content: &[],
+            });
             return;
         }
+        let read = read_regular_file(entry.path(), opts.max_file_size, buf);
+        match read {
+            Ok(ReadOutcome::Read) if looks_binary(buf) => {
+                counters.skip(visitor, &rel, SkipReason::Binary);
+            }
+            Ok(ReadOutcome::Read) => {
+                counters.files.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(buf.len() as u64, Ordering::Relaxed);
+                visitor.file(&WalkedFile {
+                    rel_path: &rel,
+                    path: entry.path(),
+                    content: buf,
+                });
+            }
+            Ok(ReadOutcome::Skipped(reason)) => counters.skip(visitor, &rel, reason),
+            Err(e) => visitor.error(io_error(&rel, &e)),
+        }
+        if buf.capacity() > KEPT_BUFFER {
+            *buf = Vec::with_capacity(READ_BUFFER);
+        }
     }
-    if looks_binary(buf) {
-        counters.skip(visitor, &rel, SkipReason::Binary);
-        return;
-    }
-    counters.files.fetch_add(1, Ordering::Relaxed);
-    counters
-        .bytes
-        .fetch_add(buf.len() as u64, Ordering::Relaxed);
-    visitor.file(&WalkedFile {
-        rel_path: &rel,
-        path: entry.path(),
-        content: buf,
-    });
 }
 
 enum ReadOutcome {
@@ -250,8 +303,10 @@ fn read_regular_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<Rea
     if meta.len() > max {
         return Ok(ReadOutcome::Skipped(SkipReason::TooLarge));
     }
-    // One byte past the limit tells a file that grew since `metadata` from
-    // one that is exactly at it.
+    // The whole file in one allocation of its size (growing by doubling
+    // would overshoot a 100 MB file by a third). One byte past the limit
+    // tells a file that grew since `metadata` from one that is exactly at it.
+    buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     let n = file.take(max + 1).read_to_end(buf)?;
     if n as u64 > max {
         buf.clear();
@@ -283,29 +338,7 @@ pub fn looks_binary(content: &[u8]) -> bool {
     if !head.contains(&0) {
         return false;
     }
-    !looks_utf16(head)
-}
-
-/// UTF-16 with a byte-order mark, or without one when every other byte is NUL
-/// and the rest is printable ASCII (how UTF-16 looks for ASCII-heavy text).
-fn looks_utf16(head: &[u8]) -> bool {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return true;
-    }
-    if head.len() < 4 {
-        return false;
-    }
-    let pairs = head.len() / 2;
-    let (mut le, mut be) = (0usize, 0usize);
-    for p in head.chunks_exact(2) {
-        if p[1] == 0 && p[0] != 0 {
-            le += 1;
-        } else if p[0] == 0 && p[1] != 0 {
-            be += 1;
-        }
-    }
-    // Nearly all units must be ASCII-in-UTF-16; a real binary file is not.
-    le * 10 >= pairs * 9 || be * 10 >= pairs * 9
+    crate::secrets::engine::utf16_encoding(head).is_none()
 }
 
 /// `path` relative to `root`, `/`-separated. The root itself (when the user
@@ -325,19 +358,51 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
 }
 
 fn io_error(rel: &str, e: &io::Error) -> ScanError {
-    let what = match e.kind() {
-        io::ErrorKind::NotFound => "vanished during the scan".to_string(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    };
     ScanError {
         path: Some(rel.to_string()),
-        message: format!("cannot read: {what}"),
+        message: format!("cannot read: {}", describe_io_error(e)),
     }
 }
 
+/// The OS error in the words of a scan: what happened to the file.
+fn describe_io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "vanished during the scan".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        // ENAMETOOLONG: a tree nested deeper than the OS lets a path name.
+        io::ErrorKind::InvalidFilename => {
+            "path too long for the operating system (over PATH_MAX); not entered".to_string()
+        }
+        _ if is_link_loop(e) => "symbolic link loop (a link to itself); not followed".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// ELOOP: following links led back to a link (with `--follow`, a link to
+/// itself or a cycle of links that the walker's own check does not see).
+#[cfg(unix)]
+fn is_link_loop(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_link_loop(_: &io::Error) -> bool {
+    false
+}
+
 fn report_walk_error(root: &Path, visitor: &dyn Visitor, err: &ignore::Error) {
-    visitor.error(walk_error(root, err));
+    let mut e = walk_error(root, err);
+    // With --follow, a link to nothing fails as "not found": it did not
+    // vanish, it never pointed anywhere.
+    if let (Some(rel), Some(io)) = (&e.path, err.io_error()) {
+        let link = root.join(rel);
+        if io.kind() == io::ErrorKind::NotFound
+            && std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            e.message = "broken symbolic link (its target does not exist)".to_string();
+        }
+    }
+    visitor.error(e);
 }
 
 /// Turns the walker's nested error into one line naming the path.
@@ -360,11 +425,7 @@ fn walk_error(root: &Path, err: &ignore::Error) -> ScanError {
         },
         ignore::Error::Io(e) => ScanError {
             path: None,
-            message: match e.kind() {
-                io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                io::ErrorKind::NotFound => "vanished during the scan".to_string(),
-                _ => e.to_string(),
-            },
+            message: describe_io_error(e),
         },
         other => ScanError {
             path: None,
