@@ -199,7 +199,7 @@ impl Engine {
         if candidates.is_empty() {
             return Vec::new();
         }
-        let mut pos = Positions::new(content);
+        let pos = Positions::new(content, candidates.iter().flat_map(|c| [c.start, c.end]));
         let mut out = Vec::with_capacity(candidates.len());
         for c in candidates {
             let rule = &self.rules[c.rule];
@@ -579,45 +579,58 @@ fn decode_utf16(content: &[u8]) -> Option<String> {
     )
 }
 
-/// Turns byte offsets, asked in increasing order, into 1-based lines and
-/// UTF-16 columns. Lines end at LF, CRLF or a lone CR (as GitHub's line
-/// hash counts them); each invalid UTF-8 byte counts as one column.
-struct Positions<'a> {
-    content: &'a [u8],
-    offset: usize,
-    line: u32,
-    line_start: usize,
+/// Turns byte offsets into 1-based lines and UTF-16 columns. Lines end at
+/// LF, CRLF or a lone CR (as GitHub's line hash counts them); each invalid
+/// UTF-8 byte counts as one column.
+///
+/// All offsets of a file are resolved in one sweep, carrying the column
+/// along: a minified file is one long line, and counting its columns from
+/// the line start for every finding made it cost many times its size.
+struct Positions {
+    /// Sorted, distinct offsets and their (line, column).
+    resolved: Vec<(usize, (u32, u32))>,
 }
 
-impl<'a> Positions<'a> {
-    fn new(content: &'a [u8]) -> Positions<'a> {
-        Positions {
-            content,
-            offset: 0,
-            line: 1,
-            line_start: 0,
+impl Positions {
+    fn new(content: &[u8], offsets: impl Iterator<Item = usize>) -> Positions {
+        let mut offsets: Vec<usize> = offsets.map(|o| o.min(content.len())).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut resolved = Vec::with_capacity(offsets.len());
+        let (mut at, mut line, mut line_start, mut column) = (0usize, 1u32, 0usize, 0usize);
+        for offset in offsets {
+            for i in at..offset {
+                let b = content[i];
+                if b == b'\n' || (b == b'\r' && content.get(i + 1) != Some(&b'\n')) {
+                    line += 1;
+                    line_start = i + 1;
+                }
+            }
+            // Counting on from the previous offset is exact when both it
+            // and this one sit on character boundaries of the same line;
+            // otherwise count from the line start.
+            let boundary = |o: usize| content.get(o).is_none_or(|&b| (b & 0xC0) != 0x80);
+            column = if line_start <= at && boundary(at) && boundary(offset) {
+                column + utf16_len(&content[at..offset])
+            } else {
+                utf16_len(&content[line_start..offset])
+            };
+            at = offset;
+            resolved.push((
+                offset,
+                (line, u32::try_from(column + 1).unwrap_or(u32::MAX)),
+            ));
         }
+        Positions { resolved }
     }
 
-    fn at(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.content.len());
-        if offset < self.offset {
-            // Asked out of order (an end before the next start): restart.
-            self.offset = 0;
-            self.line = 1;
-            self.line_start = 0;
+    fn at(&self, offset: usize) -> (u32, u32) {
+        match self.resolved.binary_search_by_key(&offset, |&(o, _)| o) {
+            Ok(i) => self.resolved[i].1,
+            // Every offset asked was resolved; the clamp to the content's
+            // length is the only way to miss, and then the last one is it.
+            Err(i) => self.resolved[i.saturating_sub(1)].1,
         }
-        let c = self.content;
-        for i in self.offset..offset {
-            let b = c[i];
-            if b == b'\n' || (b == b'\r' && c.get(i + 1) != Some(&b'\n')) {
-                self.line += 1;
-                self.line_start = i + 1;
-            }
-        }
-        self.offset = offset;
-        let col = utf16_len(&c[self.line_start..offset]) + 1;
-        (self.line, u32::try_from(col).unwrap_or(u32::MAX))
     }
 }
 
@@ -805,5 +818,66 @@ pub fn rule_info(r: &Rule) -> RuleInfo {
         tags,
         security_severity: None,
         help_uri: r.references.first().cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Line and column of `offset` counted from the start, the slow way.
+    fn reference(content: &[u8], offset: usize) -> (u32, u32) {
+        let mut line = 1;
+        let mut line_start = 0;
+        for i in 0..offset {
+            let b = content[i];
+            if b == b'\n' || (b == b'\r' && content.get(i + 1) != Some(&b'\n')) {
+                line += 1;
+                line_start = i + 1;
+            }
+        }
+        (line, utf16_len(&content[line_start..offset]) as u32 + 1)
+    }
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"a".to_vec()),
+            Just(b"key".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just("é".as_bytes().to_vec()),
+            Just("𝄞".as_bytes().to_vec()),
+            Just(b"\xff".to_vec()),
+        ];
+        prop::collection::vec(piece, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn positions_agree_with_counting_from_the_start(
+            content in text(),
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let offsets: Vec<usize> = picks.iter().map(|p| p.index(content.len() + 1)).collect();
+            let pos = Positions::new(&content, offsets.iter().copied());
+            for &o in &offsets {
+                prop_assert_eq!(pos.at(o), reference(&content, o), "offset {}", o);
+            }
+        }
+    }
+
+    #[test]
+    fn one_long_line_resolves_each_offset_in_one_sweep() {
+        let unit = "é𝄞 x ".repeat(10_000);
+        let content = unit.as_bytes();
+        // Out of order and repeated, as overlapping findings ask them.
+        let offsets = [content.len(), 27, 45_000, 27, 6];
+        let pos = Positions::new(content, offsets.iter().copied());
+        assert_eq!(pos.at(45_000), (1, 5_000 * 6 + 1));
+        for o in offsets {
+            assert_eq!(pos.at(o), reference(content, o));
+        }
     }
 }
