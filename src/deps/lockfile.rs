@@ -59,6 +59,14 @@ struct DependencyRef<'a> {
     source: Option<SourceId>,
 }
 
+/// What either parser gives: the packages, each one's version as written,
+/// and each one's dependency entries.
+type Parsed<'a> = (
+    Vec<LockedPackage>,
+    Vec<Cow<'a, str>>,
+    Vec<Vec<DependencyRef<'a>>>,
+);
+
 /// A `[[package]]` (or v1 `[root]`) block as written in the file.
 #[derive(Debug, Default, Clone)]
 struct Block {
@@ -72,21 +80,21 @@ struct Block {
 impl LockedTree {
     /// Parses lockfile text. The error is the `cargo-lock` parser's message.
     pub fn parse(text: &str) -> Result<LockedTree, String> {
-        let (packages, dependencies) = match parse_cargo_written(text) {
+        let (packages, versions, dependencies) = match parse_cargo_written(text) {
             Some(parsed) => parsed,
             None => parse_any_toml(text)?,
         };
-        Ok(LockedTree::with_graph(packages, &dependencies))
+        Ok(LockedTree::with_graph(packages, &versions, &dependencies))
     }
 
+    /// `versions[i]` is package `i`'s version as written: dependency
+    /// entries name versions as text, and comparing text spares parsing
+    /// each of them.
     fn with_graph(
         packages: Vec<LockedPackage>,
+        versions: &[Cow<'_, str>],
         dependencies: &[Vec<DependencyRef<'_>>],
     ) -> LockedTree {
-        let versions: Vec<String> = packages
-            .iter()
-            .map(|p| p.package.version.to_string())
-            .collect();
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, p) in packages.iter().enumerate() {
             by_name.entry(p.name()).or_default().push(i);
@@ -96,7 +104,7 @@ impl LockedTree {
         let mut dependents = vec![Vec::new(); n];
         for (i, refs) in dependencies.iter().enumerate() {
             for d in refs {
-                let Some(j) = resolve(d, &packages, &versions, &by_name) else {
+                let Some(j) = resolve(d, &packages, versions, &by_name) else {
                     continue;
                 };
                 if j != i && !deps[i].contains(&j) {
@@ -177,7 +185,7 @@ impl LockedTree {
 fn resolve(
     d: &DependencyRef<'_>,
     packages: &[LockedPackage],
-    versions: &[String],
+    versions: &[Cow<'_, str>],
     by_name: &HashMap<&str, Vec<usize>>,
 ) -> Option<usize> {
     let mut cands = by_name
@@ -251,7 +259,7 @@ impl<'a> RawPackage<'a> {
 /// The packages of a lockfile written by cargo (v2 to v4), read line by
 /// line; `None` as soon as a line is not of the shapes cargo writes, and
 /// the caller falls back to [`parse_any_toml`].
-fn parse_cargo_written(text: &str) -> Option<(Vec<LockedPackage>, Vec<Vec<DependencyRef<'_>>>)> {
+fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
     let mut raw: Vec<RawPackage<'_>> = Vec::new();
     let mut in_dependencies = false;
     for (idx, line) in text.lines().enumerate() {
@@ -300,13 +308,16 @@ fn parse_cargo_written(text: &str) -> Option<(Vec<LockedPackage>, Vec<Vec<Depend
     }
     let mut sources = HashMap::new();
     let mut packages = Vec::with_capacity(raw.len());
+    let mut versions = Vec::with_capacity(raw.len());
     let mut dependencies = Vec::with_capacity(raw.len());
     for block in raw {
+        let version = block.version;
         let (package, refs) = block.resolve(&mut sources)?;
         packages.push(package);
+        versions.push(Cow::Borrowed(version?));
         dependencies.push(refs);
     }
-    Some((packages, dependencies))
+    Some((packages, versions, dependencies))
 }
 
 /// The text of a TOML basic string without escapes: `"abc"` → `abc`.
@@ -349,9 +360,7 @@ fn dependency_ref<'a>(
 
 /// Any lockfile `cargo-lock` reads (v1 `[root]` and `[metadata]`, inline
 /// tables, escapes), with line ranges from a separate scan of the text.
-fn parse_any_toml(
-    text: &str,
-) -> Result<(Vec<LockedPackage>, Vec<Vec<DependencyRef<'static>>>), String> {
+fn parse_any_toml(text: &str) -> Result<Parsed<'static>, String> {
     let lockfile: Lockfile = text
         .parse()
         .map_err(|e: rustsec::cargo_lock::Error| describe_parse_error(text, &e.to_string()))?;
@@ -366,6 +375,7 @@ fn parse_any_toml(
     all.extend(lockfile.root);
     all.extend(lockfile.packages);
     let mut dependencies = Vec::with_capacity(all.len());
+    let mut versions = Vec::with_capacity(all.len());
     let packages = all
         .into_iter()
         .map(|mut package| {
@@ -383,6 +393,7 @@ fn parse_any_toml(
             let block = by_key
                 .get(&(package.name.as_str(), version.as_str()))
                 .and_then(|cands| pick_block(cands, package.source.as_ref()));
+            versions.push(Cow::Owned(version));
             let (start_line, end_line) = block.map_or((1, 1), |b| (b.start, b.end));
             LockedPackage {
                 package,
@@ -391,7 +402,7 @@ fn parse_any_toml(
             }
         })
         .collect();
-    Ok((packages, dependencies))
+    Ok((packages, versions, dependencies))
 }
 
 /// The parser's message on one line, without the source it quotes: TOML
@@ -661,9 +672,9 @@ dependencies = [
         let mut fast = 0;
         for f in &files {
             let text = std::fs::read_to_string(f).unwrap();
-            let (p, d) = parse_any_toml(&text).unwrap();
-            let full = LockedTree::with_graph(p, &d);
-            let Some((p, d)) = parse_cargo_written(&text) else {
+            let (p, v, d) = parse_any_toml(&text).unwrap();
+            let full = LockedTree::with_graph(p, &v, &d);
+            let Some((p, v, d)) = parse_cargo_written(&text) else {
                 // Only v1 (legacy `[root]`/`[metadata]`) is left to cargo-lock.
                 assert!(
                     text.contains("[metadata]") || text.contains("[root]"),
@@ -673,7 +684,7 @@ dependencies = [
                 continue;
             };
             fast += 1;
-            let lines = LockedTree::with_graph(p, &d);
+            let lines = LockedTree::with_graph(p, &v, &d);
             assert_eq!(summary(&lines), summary(&full), "{}", f.display());
             assert_eq!(lines.roots(), full.roots(), "{}", f.display());
         }

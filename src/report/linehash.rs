@@ -133,8 +133,8 @@ fn line_values(content: &[u8], last_line: usize) -> Vec<u64> {
 struct LineHasher {
     /// The last `WINDOW` kept units, as a ring indexed by `index`.
     window: [u16; WINDOW],
-    /// For each slot of `window`: the line that starts at that unit, if any.
-    line_starts: [Option<u32>; WINDOW],
+    /// For each slot of `window`: whether a line starts at that unit.
+    line_starts: [bool; WINDOW],
     index: usize,
     hash: u64,
     /// `BASE^WINDOW`, wrapping: the weight of the unit leaving the window.
@@ -150,7 +150,7 @@ impl LineHasher {
     fn new() -> LineHasher {
         LineHasher {
             window: [0; WINDOW],
-            line_starts: [None; WINDOW],
+            line_starts: [false; WINDOW],
             index: 0,
             hash: 0,
             leaving_weight: (0..WINDOW).fold(1u64, |w, _| w.wrapping_mul(BASE)),
@@ -162,6 +162,7 @@ impl LineHasher {
     }
 
     /// Feeds one UTF-16 unit of the file.
+    #[inline]
     fn push(&mut self, unit: u16) {
         // The LF of a CRLF was already counted by its CR. Note that a space
         // or tab between CR and LF also clears the flag, as in GitHub's code.
@@ -182,7 +183,7 @@ impl LineHasher {
         if self.at_line_start {
             self.at_line_start = false;
             self.line_number += 1;
-            self.line_starts[self.index] = Some(self.line_number);
+            self.line_starts[self.index] = true;
         }
         if unit == LF {
             self.at_line_start = true;
@@ -200,6 +201,7 @@ impl LineHasher {
         self.values
     }
 
+    #[inline]
     fn roll(&mut self, unit: u16) {
         let leaving = self.window[self.index];
         self.window[self.index] = unit;
@@ -214,13 +216,14 @@ impl LineHasher {
         }
     }
 
+    #[inline]
     fn emit_if_line_start(&mut self) {
-        let Some(line) = self.line_starts[self.index].take() else {
+        if !std::mem::take(&mut self.line_starts[self.index]) {
             return;
-        };
+        }
         // Lines complete in order, so the vector index is the line number
         // less one.
-        debug_assert_eq!(line as usize, self.values.len() + 1);
+        debug_assert!(self.values.len() < self.line_number as usize);
         self.values.push(self.hash);
     }
 }
