@@ -30,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    if hits_known_context_panic(text) {
+        return;
+    }
     let Ok(adv) = Advisory::from_str(text) else {
         return;
     };
@@ -88,3 +91,13 @@ fuzz_target!(|data: &[u8]| {
         .expect("a results array");
     assert_eq!(results.len(), outcome.findings.len());
 });
+
+/// Known bug, found by this target and reported (tests/fuzz_regressions.rs,
+/// `advisory_with_a_multibyte_character_at_byte_20_is_an_error`): rustsec's
+/// `Parts::parse` quotes the first 20 *bytes* of a file that does not start
+/// with the TOML fence, and panics when byte 20 falls inside a character.
+/// Such inputs are skipped so that the target can look for other bugs;
+/// remove this once the advisory loader survives them.
+fn hits_known_context_panic(text: &str) -> bool {
+    !text.starts_with("```toml") && text.len() > 20 && !text.is_char_boundary(20)
+}
