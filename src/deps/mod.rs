@@ -194,8 +194,13 @@ fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> 
                 let worker = s.spawn(move || {
                     part.iter()
                         .map(|(_, bytes)| {
-                            LockedTree::parse(&String::from_utf8_lossy(bytes))
-                                .map_err(|e| e.to_string())
+                            // A parser panic (cargo-lock has had some on
+                            // malformed input) is this lockfile's error
+                            // alone, not that of the others in the chunk.
+                            std::panic::catch_unwind(|| {
+                                LockedTree::parse(&String::from_utf8_lossy(bytes))
+                            })
+                            .unwrap_or_else(|_| Err("the lockfile parser panicked".to_string()))
                         })
                         .collect::<Vec<_>>()
                 });
@@ -205,7 +210,7 @@ fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> 
         workers
             .into_iter()
             .flat_map(|(n, w)| {
-                // One result per lockfile even if a parser panics, so the
+                // One result per lockfile even if a worker panics anyway, so the
                 // results stay aligned with `contents`.
                 w.join().unwrap_or_else(|_| {
                     (0..n)

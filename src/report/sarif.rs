@@ -498,9 +498,11 @@ fn precision(confidence: Confidence, kind: FindingKind) -> &'static str {
 
 /// The score GitHub sorts and bands alerts by, as the numeric string it
 /// wants ("8.0"). A score outside GitHub's (0, 10] is ignored by GitHub, so
-/// the severity's default stands in for it.
+/// the severity's default stands in for it. The range is checked after
+/// rounding to the one decimal written: 0.04 would be written "0.0".
 fn security_severity(score: Option<f64>, severity: Severity) -> String {
     let score = score
+        .map(|s| (s * 10.0).round() / 10.0)
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 10.0)
         .unwrap_or_else(|| severity.default_score());
     format!("{score:.1}")
@@ -1024,6 +1026,12 @@ mod tests {
         assert_eq!(security_severity(Some(9.8), Severity::Low), "9.8");
         assert_eq!(security_severity(Some(0.0), Severity::Medium), "5.5");
         assert_eq!(security_severity(Some(f64::NAN), Severity::High), "8.0");
+        // Scores that round out of range (found by fuzzing).
+        assert_eq!(security_severity(Some(0.04), Severity::Low), "2.0");
+        assert_eq!(security_severity(Some(7.269e-320), Severity::Low), "2.0");
+        assert_eq!(security_severity(Some(10.04), Severity::Low), "10.0");
+        assert_eq!(security_severity(Some(10.05), Severity::Low), "2.0");
+        assert_eq!(security_severity(Some(0.05), Severity::Low), "0.1");
     }
 
     #[test]

@@ -71,7 +71,9 @@ fn finding_line(f: &Finding, opts: &ReportOptions, w: &mut dyn WriteColor) -> io
     w.set_color(ColorSpec::new().set_dimmed(true))?;
     write!(w, "  {}", f.rule_title)?;
     if let Some(c) = &loc.commit {
-        let short = &c.id[..c.id.len().min(10)];
+        // By characters: an id is hex from git, but a report never panics
+        // on what a finding holds.
+        let short: String = c.id.chars().take(10).collect();
         write!(w, " (commit {short}, {}, {})", c.author, c.date)?;
     }
     w.reset()?;

@@ -328,22 +328,42 @@ impl RuleSet {
         }
         rules.retain(|r| !disabled.iter().any(|d| d == &r.id));
         let mut set = RuleSet { rules, user_ids };
-        let wanted: Vec<usize> = set
+        set.drop_failing_examples(all_examples, &mut problems);
+        Ok((set, problems))
+    }
+
+    /// One user rule file's text, loaded as [`RuleSet::load_checked`] loads
+    /// a file given with `--rules` (parsed, compiled eagerly, its examples
+    /// run through the engine), without the built-ins and without reading
+    /// a file: the entry point of the `rules_load` fuzz target.
+    #[doc(hidden)]
+    pub fn load_user_text(file: &str, text: &str) -> (RuleSet, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let rules = parse_file(file, family_of(file), text, true, &mut problems);
+        let user_ids = rules.iter().map(|r| r.id.clone()).collect();
+        let mut set = RuleSet { rules, user_ids };
+        set.drop_failing_examples(false, &mut problems);
+        (set, problems)
+    }
+
+    /// Runs the examples of the user rules (of every rule with
+    /// `all_examples`) through the engine and leaves out the rules that fail.
+    fn drop_failing_examples(&mut self, all_examples: bool, problems: &mut Vec<Problem>) {
+        let wanted: Vec<usize> = self
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| all_examples || set.user_ids.contains(&r.id))
+            .filter(|(_, r)| all_examples || self.user_ids.contains(&r.id))
             .map(|(i, _)| i)
             .collect();
         let mut bad_ids: Vec<String> = Vec::new();
-        for p in crate::secrets::engine::check_examples(&set, &wanted) {
+        for p in crate::secrets::engine::check_examples(self, &wanted) {
             if let Some(id) = &p.rule {
                 bad_ids.push(id.clone());
             }
             problems.push(p);
         }
-        set.rules.retain(|r| !bad_ids.contains(&r.id));
-        Ok((set, problems))
+        self.rules.retain(|r| !bad_ids.contains(&r.id));
     }
 
     pub fn len(&self) -> usize {
