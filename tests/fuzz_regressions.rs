@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use tripline::deps::advisories::load_for_crates;
+use tripline::deps::advisories::DbIndex;
 use tripline::deps::lockfile::LockedTree;
 use tripline::finding::{
     fingerprint, CommitInfo, Confidence, DependencyInfo, Finding, FindingKind, Location,
@@ -107,9 +107,8 @@ const PANICKING_LOCKFILE: &[u8] = b"#\n[[package]]\nn= \"d\"\nchecksum = \"19054
 /// two bytes at a time: "end byte index 18 is not a char boundary". The
 /// auditor's worker threads catch the panic, but every lockfile parsed in
 /// the same thread is then reported as "the lockfile parser panicked"
-/// instead of audited. `LockedTree::parse` should return an error.
+/// instead of audited. `LockedTree::parse` now returns an error.
 #[test]
-#[ignore = "fix pending in src/deps/lockfile.rs"]
 fn lockfile_checksum_with_a_multibyte_character_is_an_error() {
     let text = String::from_utf8_lossy(PANICKING_LOCKFILE);
     assert!(LockedTree::parse(&text).is_err());
@@ -193,10 +192,9 @@ fn a_panicking_lockfile_does_not_hide_the_others() {
 /// it is inside '\u{7ac}'". The database is loaded on the main thread, so
 /// one such file in the advisory database (say, a stray Markdown note in a
 /// crate's folder whose first line is not ASCII) crashes every `tripline
-/// scan` with dependency checks. `load_for_crates` should report it as a
-/// `ScanError` and go on.
+/// scan` with dependency checks. Loading reports it as a `ScanError` and
+/// goes on.
 #[test]
-#[ignore = "fix pending in src/deps/advisories.rs"]
 fn advisory_with_a_multibyte_character_at_byte_20_is_an_error() {
     // The minimised input, and a note in French.
     for text in [
@@ -209,7 +207,7 @@ fn advisory_with_a_multibyte_character_at_byte_20_is_an_error() {
         std::fs::create_dir_all(&dir).expect("creates the crate folder");
         std::fs::write(dir.join("RUSTSEC-2024-0001.md"), text).expect("writes the advisory");
         let crates: BTreeSet<String> = ["tinyhttp".to_string()].into();
-        let (advisories, errors) = load_for_crates(db.path(), &crates);
+        let (advisories, errors) = DbIndex::scan(db.path()).load_for_crates(&crates);
         assert!(advisories.is_empty());
         assert_eq!(errors.len(), 1, "{errors:?}");
     }

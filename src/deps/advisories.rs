@@ -388,6 +388,15 @@ fn advisory_files(folder: &Path) -> Vec<String> {
 /// give `None`.
 fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read advisory: {e}"))?;
+    // rustsec quotes the first 20 bytes of a file that does not open with
+    // the front matter, slicing the text there: a multi-byte character
+    // across byte 20 made it panic (found by fuzzing). Checked here first.
+    if !text.starts_with("```toml") {
+        return Err(
+            "malformed advisory, skipped: it does not start with a ```toml front matter block"
+                .to_string(),
+        );
+    }
     let mut adv: Advisory = text.parse().map_err(|e: rustsec::Error| {
         format!("malformed advisory, skipped: {}", one_line(&e.to_string()))
     })?;
