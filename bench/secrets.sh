@@ -12,6 +12,7 @@
 #   TOOLS        space-separated subset of: tripline tripline-1core kingfisher
 #                gitleaks betterleaks ripsecrets read-floor   (default: all found)
 #   BENCH_OUT    where reports and logs go  (default: a new /tmp/tripline-bench.*)
+#   MAX_RSS_MIB  fail (exit 1) when tripline's peak memory exceeds this (default: 100)
 #
 # What it does: reads every file once (warm page cache), runs every tool once
 # untimed (warms caches such as kingfisher's compiled-rule cache), then RUNS
@@ -177,6 +178,18 @@ run_side_by_side "$out/" "$runs" "${tools[@]}"
   fi
 }
 
+# Issue 6: the peak memory stated in the README is a bound this run checks.
+max_rss_mib=${MAX_RSS_MIB:-100}
+if [ -n "${peaks[tripline]:-}" ]; then
+  peak_mib=$(awk -v k="$(max ${peaks[tripline]})" 'BEGIN { printf "%.0f", k / 1024 }')
+  if [ "$peak_mib" -gt "$max_rss_mib" ]; then
+    echo "tripline peak memory ${peak_mib} MiB is above the bound of ${max_rss_mib} MiB (MAX_RSS_MIB)" >&2
+    memory_over=1
+  else
+    echo "tripline peak memory ${peak_mib} MiB, within the bound of ${max_rss_mib} MiB"
+  fi
+fi
+
 # The 20 most frequent rules among tripline's findings (the precision check).
 if [ -f "$out/tripline.json" ]; then
   echo
@@ -214,3 +227,4 @@ print("kingfisher findings by rule: " + ", ".join("%s %d" % kv for kv in c.most_
 EOF
 fi
 echo "reports and logs: $out" >&2
+[ -z "${memory_over:-}" ] || exit 1
