@@ -414,12 +414,22 @@ fn parse_any_toml(text: &str) -> Result<Parsed<'static>, String> {
 /// by fuzzing). Such a file is refused before it gets there.
 fn non_ascii_checksum(text: &str) -> Result<(), String> {
     for (idx, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if (t.starts_with("checksum") || t.starts_with("\"checksum ")) && !t.is_ascii() {
-            return Err(format!(
-                "line {}: a checksum that is not hexadecimal",
-                idx + 1
-            ));
+        if line.is_ascii() {
+            continue;
+        }
+        // Every `checksum` key on the line (also inside an inline table, and
+        // v1's `"checksum NAME VERSION (SOURCE)" = "..."`): its string value.
+        for (at, _) in line.match_indices("checksum") {
+            let Some((_, after)) = line[at..].split_once('=') else {
+                continue;
+            };
+            let value = after.trim_start().strip_prefix('"').and_then(|v| v.split('"').next());
+            if value.is_some_and(|v| !v.is_ascii()) {
+                return Err(format!(
+                    "line {}: a checksum that is not hexadecimal",
+                    idx + 1
+                ));
+            }
         }
     }
     Ok(())
