@@ -393,7 +393,7 @@ fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
     // across byte 20 made it panic (found by fuzzing). Checked here first.
     if !text.starts_with("```toml") {
         return Err(
-            "malformed advisory, skipped: it does not start with a ```toml front matter block"
+            "malformed advisory, skipped: unexpected start of advisory (it must open with a ```toml front matter block)"
                 .to_string(),
         );
     }

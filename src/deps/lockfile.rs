@@ -423,7 +423,10 @@ fn non_ascii_checksum(text: &str) -> Result<(), String> {
             let Some((_, after)) = line[at..].split_once('=') else {
                 continue;
             };
-            let value = after.trim_start().strip_prefix('"').and_then(|v| v.split('"').next());
+            let value = after
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|v| v.split('"').next());
             if value.is_some_and(|v| !v.is_ascii()) {
                 return Err(format!(
                     "line {}: a checksum that is not hexadecimal",
