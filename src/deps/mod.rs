@@ -60,14 +60,66 @@ pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>
     Ok(out)
 }
 
+/// The advisory database's age, judged on a thread of its own from the
+/// start of a run. Dating a database that is not a git checkout lists all
+/// of it (a thousand folders), and the walk and the lockfile parsing leave
+/// a core idle for that; started later, it was the longest step of an audit.
+pub struct AgeCheck {
+    path: PathBuf,
+    pending: std::thread::JoinHandle<Option<advisories::DbAge>>,
+}
+
+impl AgeCheck {
+    /// Starts dating the database `deps` will use. `None` when there is none
+    /// yet: the audit fetches one, and dates it then.
+    pub fn start(args: &ScanArgs, config: &Config) -> Option<AgeCheck> {
+        let loc = advisories::locate(args.db.as_deref(), config);
+        if !advisories::is_database(&loc.path) {
+            return None;
+        }
+        let path = loc.path.clone();
+        let pending = std::thread::Builder::new()
+            .name("tripline-db-age".to_string())
+            .spawn(move || advisories::age(&path, None))
+            .ok()?;
+        Some(AgeCheck {
+            path: loc.path,
+            pending,
+        })
+    }
+
+    /// The age of the database at `path`: the early answer when it is
+    /// about that database, else judged now.
+    fn finish(self, path: &Path) -> Option<advisories::DbAge> {
+        if self.path == path {
+            if let Ok(age) = self.pending.join() {
+                return age;
+            }
+        }
+        advisories::age(path, None)
+    }
+}
+
+/// What every step of one audit run reads.
+struct AuditRun<'a> {
+    root: &'a Path,
+    args: &'a ScanArgs,
+    settings: &'a MatchSettings,
+    /// How many threads parsing, loading and hashing may use.
+    threads: usize,
+}
+
 /// Audits `lockfiles` (paths relative to `root`, `/`-separated, as found by
-/// the walker). An `Err` is fatal for the run (no database, failed fetch):
-/// exit status 2. A bad lockfile or advisory is a `ScanError` and the rest go on.
+/// the walker) on up to `threads` threads. An `Err` is fatal for the run (no
+/// database, failed fetch): exit status 2. A bad lockfile or advisory is a
+/// `ScanError` and the rest go on.
 pub fn audit(
     root: &Path,
     lockfiles: &[PathBuf],
     args: &ScanArgs,
     config: &Config,
+    threads: usize,
+    age_check: Option<AgeCheck>,
 ) -> anyhow::Result<DepsOutcome> {
     let mut out = DepsOutcome::default();
     denied_kinds(args, config)?;
@@ -92,7 +144,7 @@ pub fn audit(
         None
     };
 
-    // Read and parse every lockfile first: an empty tree needs no database.
+    // Read every lockfile first: an empty tree needs no database.
     let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
     for rel in lockfiles {
         let rel_str = rel.to_string_lossy().replace('\\', "/");
@@ -109,8 +161,28 @@ pub fn audit(
             }),
         }
     }
+    if lockfiles.is_empty() {
+        out.warnings.extend(ignores.finish());
+        return Ok(out);
+    }
+
+    let loc = advisories::locate(args.db.as_deref(), config);
+    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
+    advisories::ensure(&loc, args.offline, url)?;
+    // Parsing the lockfiles and listing the database's crate folders need
+    // nothing from each other.
+    let (parsed, db_index) = std::thread::scope(|s| {
+        let opening = s.spawn(|| advisories::DbIndex::open(&loc.path));
+        let parsed = parse_all(&contents, threads);
+        opening.join().map(|index| (parsed, index))
+    })
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "listing the advisory database at {} failed",
+            loc.path.display()
+        )
+    })?;
     let mut audits: Vec<LockfileAudit<'_>> = Vec::new();
-    let parsed = parse_all(&contents);
     for ((rel, bytes), parsed) in contents.iter().zip(parsed) {
         match parsed {
             Ok(tree) => audits.push(LockfileAudit {
@@ -125,35 +197,31 @@ pub fn audit(
         }
     }
     out.lockfiles_audited = audits.len() as u64;
-    if lockfiles.is_empty() {
-        out.warnings.extend(ignores.finish());
-        return Ok(out);
-    }
-
-    let loc = advisories::locate(args.db.as_deref(), config);
-    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
-    advisories::ensure(&loc, args.offline, url)?;
-    let db_index = advisories::DbIndex::scan(&loc.path);
-    // Dating a git checkout runs `git log`: it goes on beside the loading
-    // and matching.
+    // Dating runs `git log` on a git checkout and lists the whole database
+    // otherwise: either way it goes on beside the loading and matching.
     let max_age = args.max_db_age.or(config.deps.max_db_age);
     let yanked_names = index.as_ref().map(|_| yanked::crates_io_names(&audits));
     std::thread::scope(|s| {
-        let stale = s.spawn(|| staleness_warning(&loc, &db_index, max_age));
+        let loc = &loc;
+        let stale = s.spawn(move || {
+            let age = match age_check {
+                Some(check) => check.finish(&loc.path),
+                None => advisories::age(&loc.path, None),
+            };
+            staleness_warning(loc, age?, max_age)
+        });
         // The yanked check mostly waits on the network: it runs beside too.
         let index_answers = index
             .as_ref()
             .zip(yanked_names.as_ref())
             .map(|(index, names)| s.spawn(move || index.fetch_all(names)));
-        let result = audit_with_db(
+        let run = AuditRun {
             root,
-            &audits,
-            &db_index,
             args,
-            &settings,
-            &mut ignores,
-            &mut out,
-        );
+            settings: &settings,
+            threads,
+        };
+        let result = audit_with_db(&run, &audits, &db_index, &mut ignores, &mut out);
         // A panic while dating only loses the warning.
         if let Ok(Some(w)) = stale.join() {
             out.warnings.push(w);
@@ -183,9 +251,8 @@ pub fn audit(
 /// Parses every lockfile, spread over the cores: parsing is most of an
 /// audit's cost, and a tree of many lockfiles should not pay it serially.
 /// Results come back in the order of `contents`.
-fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = contents.len().div_ceil(threads).max(1);
+fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<LockedTree, String>> {
+    let chunk = contents.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|s| {
         let workers: Vec<_> = contents
             .chunks(chunk)
@@ -226,19 +293,23 @@ fn parse_all(contents: &[(String, Vec<u8>)]) -> Vec<Result<LockedTree, String>> 
 /// Returns the `--metadata` dependency kinds by lockfile, for the yanked
 /// check to filter alike.
 fn audit_with_db(
-    root: &Path,
+    run: &AuditRun<'_>,
     audits: &[LockfileAudit<'_>],
     index: &advisories::DbIndex,
-    args: &ScanArgs,
-    settings: &MatchSettings,
     ignores: &mut Ignores,
     out: &mut DepsOutcome,
 ) -> Result<BTreeMap<usize, metadata::DependencyKinds>> {
+    let AuditRun {
+        root,
+        args,
+        settings,
+        threads,
+    } = *run;
     let crates: BTreeSet<String> = audits
         .iter()
         .flat_map(|a| a.tree.packages.iter().map(|p| p.name().to_string()))
         .collect();
-    let (advs, errors) = index.load_for_crates(&crates);
+    let (advs, errors) = index.load_for_crates(&crates, threads);
     out.errors.extend(errors);
 
     // --metadata: per lockfile, the kinds of its packages. A lockfile cargo
@@ -267,7 +338,7 @@ fn audit_with_db(
         .into_iter()
         .filter(|m| !ignores.ignores(m.advisory))
         .collect();
-    let hashes = line_hashes_of_matches(audits, &matches);
+    let hashes = line_hashes_of_matches(audits, &matches, threads);
     let mut kinds: BTreeMap<&str, (FindingKind, &rustsec::Advisory)> = BTreeMap::new();
     for m in &matches {
         let lf = &audits[m.lockfile];
@@ -302,6 +373,7 @@ fn audit_with_db(
 fn line_hashes_of_matches(
     audits: &[LockfileAudit<'_>],
     matches: &[audit::Match<'_>],
+    threads: usize,
 ) -> BTreeMap<usize, HashMap<u32, String>> {
     let mut lines: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for m in matches {
@@ -309,8 +381,7 @@ fn line_hashes_of_matches(
         lines.entry(m.lockfile).or_default().push(line);
     }
     let work: Vec<(usize, Vec<u32>)> = lines.into_iter().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = work.len().div_ceil(threads).max(1);
+    let chunk = work.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|s| {
         let workers: Vec<_> = work
             .chunks(chunk)
@@ -334,11 +405,10 @@ fn line_hashes_of_matches(
 /// "the database is N days old" when it is older than `max_age` days.
 fn staleness_warning(
     loc: &DbLocation,
-    index: &advisories::DbIndex,
+    age: advisories::DbAge,
     max_age: Option<u64>,
 ) -> Option<String> {
     let max_age = max_age.unwrap_or(DEFAULT_MAX_AGE_DAYS);
-    let age = advisories::age(&loc.path, index)?;
     let day = advisories::parse_ymd(&age.date)?;
     let days = advisories::today() - day;
     (days > i64::try_from(max_age).unwrap_or(i64::MAX)).then(|| {
@@ -391,8 +461,8 @@ pub fn run_db_command(
 }
 
 fn print_info(loc: &DbLocation) -> Result<()> {
-    let index = advisories::DbIndex::scan(&loc.path);
-    let age = advisories::age(&loc.path, &index);
+    let listing = advisories::DbListing::scan(&loc.path);
+    let age = advisories::age(&loc.path, Some(&listing));
     println!("path:       {}", loc.path.display());
     println!(
         "commit:     {}",
@@ -404,6 +474,6 @@ fn print_info(loc: &DbLocation) -> Result<()> {
         Some(a) => println!("date:       {} ({})", a.date, a.judged_by),
         None => println!("date:       unknown"),
     }
-    println!("advisories: {}", index.count());
+    println!("advisories: {}", listing.count());
     Ok(())
 }
