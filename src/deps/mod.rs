@@ -264,8 +264,11 @@ fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<Locke
                             // A parser panic (cargo-lock has had some on
                             // malformed input) is this lockfile's error
                             // alone, not that of the others in the chunk.
-                            std::panic::catch_unwind(|| {
-                                LockedTree::parse(&String::from_utf8_lossy(bytes))
+                            std::panic::catch_unwind(|| match std::str::from_utf8(bytes) {
+                                // Checking first is faster than a lossy
+                                // pass over text that is nearly always valid.
+                                Ok(text) => LockedTree::parse(text),
+                                Err(_) => LockedTree::parse(&String::from_utf8_lossy(bytes)),
                             })
                             .unwrap_or_else(|_| Err("the lockfile parser panicked".to_string()))
                         })
