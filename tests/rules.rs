@@ -514,6 +514,25 @@ fn each_loader_error_names_file_rule_and_problem() {
             "unknown validator",
         ),
         (format!("{}{}", rule("r-dup", ok), rule("r-dup", ok)), "duplicate rule id"),
+        (
+            rule("r-in", &format!("{ok}\nkeywords_in = \"name\"")),
+            "expected \"content\" or \"path\"",
+        ),
+        (
+            rule("r-nopath", &format!("{ok}\nkeywords_in = \"path\"\nexample_paths = [\"a/tok_\"]")),
+            "needs a `path` regex",
+        ),
+        (
+            rule("r-noex", &format!("{ok}\nkeywords_in = \"path\"\npath = 'tok_'")),
+            "needs example_paths",
+        ),
+        (
+            rule(
+                "r-expath",
+                &format!("{ok}\nkeywords_in = \"path\"\npath = '^keys/tok_'\nexample_paths = [\"other/tok_\"]"),
+            ),
+            "example path 1 (\"other/tok_\") does not match the rule's path",
+        ),
     ];
     for (text, expected) in cases {
         let problems = problems_of(&text);
@@ -573,4 +592,50 @@ fn rules_test_on_a_user_file_exits_2_naming_the_problem() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+// ------------------------------------------------------- files known by name
+
+#[test]
+fn a_rails_master_key_is_found_by_its_path_and_only_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "9f2c4a7e1b8d3f60a5c2e9b7d4f1a086\n";
+    for path in [
+        "config/master.key",
+        "config/credentials/production.key",
+        "notes/master.txt",
+        "config/master.key.example",
+        "config/other.key",
+    ] {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, key).unwrap();
+    }
+    // The right path holding something that is not a key: nothing.
+    std::fs::create_dir_all(dir.path().join("app/config")).unwrap();
+    std::fs::write(
+        dir.path().join("app/config/master.key"),
+        "put the key from the password manager here\n",
+    )
+    .unwrap();
+    let out = tripline()
+        .args(["secrets", "--format", "json", "--fail-on", "never"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "rails-master-key")
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        ["config/credentials/production.key", "config/master.key"]
+    );
+    // The value itself never leaves unmasked.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(key.trim()));
 }

@@ -74,6 +74,9 @@ pub struct Engine {
     /// before it.
     reach: Vec<usize>,
     back_reach: Vec<usize>,
+    /// Rules whose keywords select files by path (`keywords_in = "path"`):
+    /// they run over the whole of a file whose path holds a keyword.
+    path_rules: Vec<usize>,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
     placeholders: Placeholders,
@@ -85,7 +88,12 @@ impl Engine {
         let mut patterns: Vec<String> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
         let mut by_keyword: HashMap<String, usize> = HashMap::new();
+        let mut path_rules = Vec::new();
         for (i, r) in rules.iter().enumerate() {
+            if r.keywords_in_path {
+                path_rules.push(i);
+                continue;
+            }
             for k in &r.keywords {
                 let p = *by_keyword.entry(k.clone()).or_insert_with(|| {
                     patterns.push(k.clone());
@@ -152,6 +160,7 @@ impl Engine {
             sets,
             reach,
             back_reach,
+            path_rules,
             global_allow,
             rule_allow,
             placeholders: Placeholders::new(),
@@ -286,8 +295,19 @@ impl Engine {
         content: &[u8],
         only: Option<usize>,
     ) -> Vec<Candidate> {
+        let mut found: Vec<Candidate> = Vec::new();
+        for &r in &self.path_rules {
+            if only.is_some_and(|o| o != r) {
+                continue;
+            }
+            // Rule examples have no path: the rule runs on them as on a
+            // file it selected.
+            if path.is_none_or(|p| self.rules[r].path_has_keyword(p)) {
+                self.run_rule(r, path, content, 0, content.len(), &mut found);
+            }
+        }
         let Some(ac) = &self.keywords else {
-            return Vec::new();
+            return dedupe(&self.rules, found);
         };
         // (keyword, window start, window end) for every keyword hit.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
@@ -301,10 +321,9 @@ impl Engine {
             windows.push((p, ws, we));
         }
         if windows.is_empty() {
-            return Vec::new();
+            return dedupe(&self.rules, found);
         }
         windows.sort_unstable();
-        let mut found: Vec<Candidate> = Vec::new();
         let mut k = 0;
         while k < windows.len() {
             let (p, s, mut e) = windows[k];
@@ -722,6 +741,9 @@ pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
             message,
         };
         let mut keyword_seen = vec![false; rule.keywords.len()];
+        if rule.keywords_in_path {
+            check_example_paths(rule, &mut keyword_seen, &mut problems);
+        }
         for (n, ex) in rule.examples.iter().enumerate() {
             let found = engine.candidates(None, ex.as_bytes(), Some(i));
             let Some(c) = found.first() else {
@@ -733,6 +755,9 @@ pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
                 )));
                 continue;
             };
+            if rule.keywords_in_path {
+                continue;
+            }
             let matched = ex.as_bytes()[c.match_start..c.match_end].to_ascii_lowercase();
             let mut any = false;
             for (k, kw) in rule.keywords.iter().enumerate() {
@@ -769,6 +794,41 @@ pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// For a rule that selects files by path: each example path must hold one
+/// of its keywords and match its `path`, and each keyword must occur in
+/// some example path.
+fn check_example_paths(rule: &Rule, keyword_seen: &mut [bool], problems: &mut Vec<Problem>) {
+    for (n, p) in rule.example_paths.iter().enumerate() {
+        let lower = p.to_ascii_lowercase();
+        let mut any = false;
+        for (k, kw) in rule.keywords.iter().enumerate() {
+            if lower.contains(kw.as_str()) {
+                keyword_seen[k] = true;
+                any = true;
+            }
+        }
+        let selected = rule
+            .path
+            .as_ref()
+            .is_some_and(|re| re.is_match(p.as_bytes()));
+        if !any || !selected {
+            problems.push(Problem {
+                file: rule.source.clone(),
+                rule: Some(rule.id.clone()),
+                message: format!(
+                    "example path {} ({p:?}) {}",
+                    n + 1,
+                    if any {
+                        "does not match the rule's path"
+                    } else {
+                        "holds none of the keywords"
+                    }
+                ),
+            });
+        }
+    }
 }
 
 /// An example, cut for an error message.

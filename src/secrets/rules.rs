@@ -45,6 +45,12 @@ struct RuleToml {
     confidence: Confidence,
     #[serde(default)]
     keywords: Vec<String>,
+    /// `"path"`: the keywords are looked for in the file's path, not its
+    /// content (credential files known by name, such as Rails' master.key).
+    keywords_in: Option<String>,
+    /// For `keywords_in = "path"`: paths the rule must apply to.
+    #[serde(default)]
+    example_paths: Vec<String>,
     regex: String,
     secret_group: Option<usize>,
     entropy: Option<f64>,
@@ -149,6 +155,10 @@ pub struct Rule {
     pub confidence: Confidence,
     /// Lowercased ASCII literals.
     pub keywords: Vec<String>,
+    /// The keywords select files by path, and the regex then runs over the
+    /// whole file (`keywords_in = "path"`); else they are found in content.
+    pub keywords_in_path: bool,
+    pub example_paths: Vec<String>,
     pub regex: RuleRegex,
     /// The capture group holding the secret; 0 is the whole match.
     pub secret_group: usize,
@@ -166,6 +176,15 @@ pub struct Rule {
     /// Whether a match can span lines or run long (PEM blocks, keys in JSON
     /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
+}
+
+impl Rule {
+    /// For a rule with `keywords_in = "path"`: whether `path` (relative, `/`
+    /// separated) holds one of its keywords, ASCII case-insensitively.
+    pub fn path_has_keyword(&self, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        self.keywords.iter().any(|k| lower.contains(k.as_str()))
+    }
 }
 
 /// A rule's regex, compiled on first use.
@@ -532,6 +551,28 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     if t.examples.is_empty() {
         errs.push("no examples: at least one string the rule must find is needed".into());
     }
+    let keywords_in_path = match t.keywords_in.as_deref() {
+        None | Some("content") => false,
+        Some("path") => true,
+        Some(other) => {
+            errs.push(format!(
+                "keywords_in = {other:?}: expected \"content\" or \"path\""
+            ));
+            false
+        }
+    };
+    if keywords_in_path {
+        if t.path.is_none() {
+            errs.push("keywords_in = \"path\" needs a `path` regex".into());
+        }
+        if t.example_paths.is_empty() {
+            errs.push(
+                "keywords_in = \"path\" needs example_paths: paths the rule applies to".into(),
+            );
+        }
+    } else if !t.example_paths.is_empty() {
+        errs.push("example_paths is only for keywords_in = \"path\"".into());
+    }
     if let Some(e) = t.entropy {
         if !(0.0..=8.0).contains(&e) {
             errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
@@ -608,6 +649,8 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         severity: t.severity,
         confidence: t.confidence,
         keywords,
+        keywords_in_path,
+        example_paths: t.example_paths,
         regex,
         secret_group,
         entropy: t.entropy,
