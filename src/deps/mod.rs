@@ -198,7 +198,8 @@ pub fn audit(
     }
     out.lockfiles_audited = audits.len() as u64;
     // Dating runs `git log` on a git checkout and lists the whole database
-    // otherwise: either way it goes on beside the loading and matching.
+    // otherwise: it goes on beside the loading and matching, usually
+    // started before the walk (`AgeCheck`).
     let max_age = args.max_db_age.or(config.deps.max_db_age);
     let yanked_names = index.as_ref().map(|_| yanked::crates_io_names(&audits));
     std::thread::scope(|s| {
