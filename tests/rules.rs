@@ -132,6 +132,13 @@ fn rules_list_json_names_every_rule() {
     assert!(rows
         .iter()
         .any(|r| r["id"] == "github-pat-classic" && r["validator"] == "github-crc32"));
+    // Whether keywords are looked for in content or in the path.
+    assert!(rows
+        .iter()
+        .any(|r| r["id"] == "rails-master-key" && r["keywords_in"] == "path"));
+    assert!(rows
+        .iter()
+        .all(|r| r["keywords_in"] == "path" || r["keywords_in"] == "content"));
 }
 
 // ---------------------------------------------------------------- validators

@@ -31,6 +31,9 @@ const PATHS: &[&str] = &[
     "tests/fixtures/keys.py",
     ".idea/dataSources.xml",
     "deploy/settings.yml",
+    // Selected by path keywords (`keywords_in = "path"`): the whole file
+    // goes through the rule's regex.
+    "config/master.key",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -74,6 +74,7 @@ fn list(set: &rules::RuleSet, format: Format, out: &mut impl Write) -> anyhow::R
                         "confidence": r.confidence,
                         "family": r.family,
                         "keywords": r.keywords,
+                        "keywords_in": if r.keywords_in_path { "path" } else { "content" },
                         "validator": r.validator.map(|v| v.name()),
                         "entropy": r.entropy,
                         "path": r.path.as_ref().map(|p| p.as_str()),
