@@ -364,25 +364,13 @@ pub fn rule_info(
         let _ = writeln!(md, "**Aliases:** {}  ", aliases.join(", "));
     }
     let _ = writeln!(md, "**Patched versions:** {patched_text}\n");
-    let mut seen = BTreeSet::new();
-    let paths: Vec<String> = findings
-        .iter()
-        .filter_map(|f| {
-            let d = f.dependency.as_ref()?;
-            let line = format!(
-                "- `{}` in `{}`: {}{}",
-                f.excerpt,
-                f.location.path,
-                d.dependency_path.join(" → "),
-                if d.other_paths > 0 {
-                    format!(" (and {} other paths)", d.other_paths)
-                } else {
-                    String::new()
-                }
-            );
-            seen.insert(line.clone()).then_some(line)
-        })
-        .collect();
+    let paths = path_lines(findings.iter().copied(), |d| {
+        if d.other_paths > 0 {
+            format!(" (and {} other paths)", d.other_paths)
+        } else {
+            String::new()
+        }
+    });
     if !paths.is_empty() {
         let _ = writeln!(md, "**Dependency path:**\n\n{}\n", paths.join("\n"));
     }
@@ -417,4 +405,28 @@ pub fn rule_info(
 
 fn first_paragraph(text: &str) -> Option<&str> {
     text.split("\n\n").map(str::trim).find(|p| !p.is_empty())
+}
+
+/// One markdown line per finding for a rule's help: its package, lockfile
+/// and dependency path, then `after` (what each rule adds); duplicates
+/// (the same package through the same path) once.
+pub fn path_lines<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    after: impl Fn(&crate::finding::DependencyInfo) -> String,
+) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    findings
+        .into_iter()
+        .filter_map(|f| {
+            let d = f.dependency.as_ref()?;
+            let line = format!(
+                "- `{}` in `{}`: {}{}",
+                f.excerpt,
+                f.location.path,
+                d.dependency_path.join(" → "),
+                after(d)
+            );
+            seen.insert(line.clone()).then_some(line)
+        })
+        .collect()
 }

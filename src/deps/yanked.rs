@@ -653,21 +653,7 @@ fn rule_info(findings: &[Finding], severity: Severity) -> RuleInfo {
         authors: cargo no longer selects it for new lockfiles, usually because it is broken, \
         was published by mistake, or has a security problem.";
     let mut md = format!("**{RULE_ID}**: {RULE_TITLE}\n\n{WHY}\n\n");
-    let mut seen = BTreeSet::new();
-    let lines: Vec<String> = findings
-        .iter()
-        .filter_map(|f| {
-            let d = f.dependency.as_ref()?;
-            let line = format!(
-                "- `{}` in `{}`: {} ({})",
-                f.excerpt,
-                f.location.path,
-                d.dependency_path.join(" → "),
-                d.fix
-            );
-            seen.insert(line.clone()).then_some(line)
-        })
-        .collect();
+    let lines = super::audit::path_lines(findings, |d| format!(" ({})", d.fix));
     let _ = writeln!(md, "**Yanked packages:**\n\n{}\n", lines.join("\n"));
     let _ = writeln!(
         md,
