@@ -10,6 +10,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::assert_no_secret;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
@@ -20,36 +23,6 @@ fn tripline() -> Command {
     let mut c = Command::cargo_bin("tripline").expect("binary builds");
     c.env_remove("NO_COLOR").timeout(Duration::from_secs(60));
     c
-}
-
-/// Every secret value planted in `fixtures/leaky`, reported or not.
-fn planted_secrets() -> Vec<String> {
-    let mut v: Vec<String> = [
-        "AKIAQYLPMN5HHHFPZAM2",
-        "AKIAVZ3HRB6QK7XTCW4N",
-        "AKIA5TJD6N2WQRLMXBEV",
-        "AKIAU2ZQ4BN7XRTLW5HM",
-        "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",
-    ]
-    .map(String::from)
-    .to_vec();
-    // The body lines of the planted private keys: none may be printed.
-    for key in ["keys/id_ed25519", "keys/server.pem"] {
-        let text = std::fs::read_to_string(fixture("leaky").join(key)).unwrap();
-        v.extend(
-            text.lines()
-                .filter(|l| !l.starts_with("-----"))
-                .map(String::from),
-        );
-    }
-    v
-}
-
-fn assert_no_secret(out: &[u8], what: &str) {
-    let text = String::from_utf8_lossy(out);
-    for s in planted_secrets() {
-        assert!(!text.contains(&s), "{what} leaks a planted secret: {s}");
-    }
 }
 
 fn json_scan(dir: &Path, extra: &[&str]) -> (Output, Value) {

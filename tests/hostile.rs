@@ -32,6 +32,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::assert_no_secret;
+
 const GITHUB_TOKEN: &str = "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";
 const AWS_ID: &str = "AKIAQYLPMN5HHHFPZAM2";
 const AWS_ID_2: &str = "AKIAVZ3HRB6QK7XTCW4N";
@@ -1440,29 +1443,6 @@ fn malicious_checkout_metadata_runs_none_of_its_tools() {
 // ---------------------------------------------------------------------------
 // No second leak
 // ---------------------------------------------------------------------------
-
-/// Every secret value planted in `fixtures/leaky` and in the trees below.
-fn planted_secrets() -> Vec<String> {
-    let mut v: Vec<String> = [AWS_ID, AWS_ID_2, AWS_ID_3, AWS_ID_4, GITHUB_TOKEN]
-        .map(String::from)
-        .to_vec();
-    for key in ["keys/id_ed25519", "keys/server.pem"] {
-        let text = fs::read_to_string(repo("fixtures/leaky").join(key)).unwrap();
-        v.extend(
-            text.lines()
-                .filter(|l| !l.starts_with("-----"))
-                .map(String::from),
-        );
-    }
-    v
-}
-
-fn assert_no_secret(bytes: &[u8], what: &str) {
-    let text = String::from_utf8_lossy(bytes);
-    for s in planted_secrets() {
-        assert!(!text.contains(&s), "{what} leaks a planted secret: {s}");
-    }
-}
 
 /// Every report format with `-v`, to stdout and to `-o`, then a baseline
 /// and a scan against it, over a tree with planted secrets and errors
