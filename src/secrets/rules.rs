@@ -182,8 +182,13 @@ impl Rule {
     /// For a rule with `keywords_in = "path"`: whether `path` (relative, `/`
     /// separated) holds one of its keywords, ASCII case-insensitively.
     pub fn path_has_keyword(&self, path: &str) -> bool {
-        let lower = path.to_ascii_lowercase();
-        self.keywords.iter().any(|k| lower.contains(k.as_str()))
+        // Called for every scanned file: compared in place, not lowercased
+        // into a new string.
+        self.keywords.iter().any(|k| {
+            path.as_bytes()
+                .windows(k.len())
+                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+        })
     }
 }
 
