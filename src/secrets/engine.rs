@@ -17,10 +17,9 @@
 //! This module does not walk trees, read files or compute line hashes.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::bytes::{Captures, Regex, RegexSet, RegexSetBuilder};
+use regex::bytes::{Captures, Regex};
 
 use crate::config::Config;
 use crate::finding::{
@@ -65,11 +64,6 @@ pub struct Engine {
     keywords: Option<AhoCorasick>,
     /// For each keyword pattern, the rules that own it.
     owners: Vec<Vec<usize>>,
-    /// For each keyword owned by several rules, their regexes as one set,
-    /// so a window is searched once to learn which of them match at all.
-    /// Built on the keyword's first hit, as rule regexes are: most
-    /// keywords never occur in a pre-commit scan.
-    sets: Vec<OnceLock<Option<RegexSet>>>,
     /// For each keyword, how far its window reaches past the hit, and
     /// before it.
     reach: Vec<usize>,
@@ -132,7 +126,6 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
             rule_allow.insert(id.clone(), list);
         }
-        let sets = owners.iter().map(|_| OnceLock::new()).collect();
         let reach = owners
             .iter()
             .map(|o| {
@@ -157,7 +150,6 @@ impl Engine {
             rules,
             keywords,
             owners,
-            sets,
             reach,
             back_reach,
             path_rules,
@@ -165,26 +157,6 @@ impl Engine {
             rule_allow,
             placeholders: Placeholders::new(),
         })
-    }
-
-    /// The regex set of keyword `p`'s rules, compiled on first use; `None`
-    /// when one rule owns the keyword or the set is too large to compile
-    /// (then the rules run one by one).
-    fn keyword_set(&self, p: usize) -> Option<&RegexSet> {
-        self.sets[p]
-            .get_or_init(|| {
-                let owners = &self.owners[p];
-                if owners.len() < 2 {
-                    return None;
-                }
-                RegexSetBuilder::new(owners.iter().map(|&r| self.rules[r].regex.as_str()))
-                    .unicode(false)
-                    .size_limit(16 * 1024 * 1024)
-                    .dfa_size_limit(16 * 1024 * 1024)
-                    .build()
-                    .ok()
-            })
-            .as_ref()
     }
 
     /// Findings in one file. `path` is relative to the scan root with `/`
@@ -332,18 +304,14 @@ impl Engine {
                 e = e.max(windows[k].2);
                 k += 1;
             }
-            let owners = &self.owners[p];
-            match (only, self.keyword_set(p)) {
-                (Some(o), _) => self.run_rule(o, path, content, s, e, &mut found),
-                (None, Some(set)) => {
-                    // One pass of the keyword's rules together says which
-                    // of them match here at all; only those run alone.
-                    for i in set.matches_at(&content[..e], s).iter() {
-                        self.run_rule(owners[i], path, content, s, e, &mut found);
-                    }
-                }
-                (None, None) => {
-                    for &r in owners {
+            // Each owning rule runs alone. Searching the window once with
+            // all owners as one regex set to learn which match at all was
+            // tried and cost more: an overlapping multi-pattern search gets
+            // no literal prefilter, while a rule's own search does.
+            match only {
+                Some(o) => self.run_rule(o, path, content, s, e, &mut found),
+                None => {
+                    for &r in &self.owners[p] {
                         self.run_rule(r, path, content, s, e, &mut found);
                     }
                 }
