@@ -2,11 +2,13 @@
 //!
 //! Per file, a single Aho-Corasick pass (ASCII case-insensitive) over every
 //! rule's keywords is the only full pass over the bytes. Each keyword hit
-//! opens a window of a bounded number of bytes around it (so a minified
-//! one-line file costs the same as short lines; multi-line rules such as
-//! PEM blocks get a larger forward window), and only the rules
-//! owning that keyword run their regex, only over their merged windows. So
-//! the cost follows the number of hits, not the size of the catalog.
+//! opens, for each rule owning the keyword, a window of a bounded number of
+//! bytes around it: the rule's longest possible match when its regex bounds
+//! it, else a fixed reach (larger for multi-line rules such as PEM blocks).
+//! So a minified one-line file costs the same as short lines. Each rule
+//! runs its regex only over its merged windows, and the search, though
+//! bounded to a window, sees the bytes around it for `\b` and `$`. So the
+//! cost follows the number of hits, not the size of the catalog.
 //!
 //! Each regex match then goes through the same gauntlet, in order: secret
 //! extraction (`secret_group`), entropy floor, the universal placeholder
@@ -19,7 +21,9 @@
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::bytes::{Captures, Regex};
+use regex::bytes::Regex;
+use regex_automata::util::captures::Captures;
+use regex_automata::Input;
 
 use crate::config::Config;
 use crate::finding::{
@@ -44,6 +48,39 @@ const SUPPRESS_REACH: usize = 4096;
 /// Why a regex match was not reported (for `rules test` messages).
 type Drop = &'static str;
 
+/// A rule that owns a keyword, and its window around each hit of it.
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    rule: usize,
+    /// Bytes before the hit's start and after its end.
+    back: usize,
+    forward: usize,
+}
+
+impl Owner {
+    fn new(rule_idx: usize, rule: &Rule, keyword: &str) -> Owner {
+        let (back, forward) = if rule.multiline {
+            (MULTILINE_REACH, MULTILINE_REACH)
+        } else {
+            (BACK_REACH, FORWARD_REACH)
+        };
+        // A match holds the keyword, so when the regex bounds its length
+        // the match ends within that length of the hit's start and begins
+        // within it of the hit's end. Bounded rules (most provider tokens)
+        // thus get windows of a few dozen bytes, which keeps the windows
+        // of a frequent keyword (`token`, `yc`) from merging into most of
+        // a file.
+        let bound = rule
+            .max_match_len
+            .map_or(usize::MAX, |l| l.saturating_sub(keyword.len()));
+        Owner {
+            rule: rule_idx,
+            back: back.min(bound),
+            forward: forward.min(bound),
+        }
+    }
+}
+
 /// One reported match, before it becomes a [`Finding`].
 #[derive(Debug, Clone)]
 struct Candidate {
@@ -62,12 +99,9 @@ pub struct Engine {
     rules: Vec<Rule>,
     /// All rules' keywords; `None` when there are no rules.
     keywords: Option<AhoCorasick>,
-    /// For each keyword pattern, the rules that own it.
-    owners: Vec<Vec<usize>>,
-    /// For each keyword, how far its window reaches past the hit, and
-    /// before it.
-    reach: Vec<usize>,
-    back_reach: Vec<usize>,
+    /// For each keyword pattern, the rules that own it and how far each
+    /// one's window reaches around a hit.
+    owners: Vec<Vec<Owner>>,
     /// Rules whose keywords select files by path (`keywords_in = "path"`):
     /// they run over the whole of a file whose path holds a keyword.
     path_rules: Vec<usize>,
@@ -80,7 +114,7 @@ impl Engine {
     pub fn new(rules: RuleSet, config: &Config) -> anyhow::Result<Engine> {
         let rules = rules.rules;
         let mut patterns: Vec<String> = Vec::new();
-        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
         let mut by_keyword: HashMap<String, usize> = HashMap::new();
         let mut path_rules = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -94,8 +128,8 @@ impl Engine {
                     owners.push(Vec::new());
                     patterns.len() - 1
                 });
-                if !owners[p].contains(&i) {
-                    owners[p].push(i);
+                if !owners[p].iter().any(|o| o.rule == i) {
+                    owners[p].push(Owner::new(i, r, k));
                 }
             }
         }
@@ -126,32 +160,10 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
             rule_allow.insert(id.clone(), list);
         }
-        let reach = owners
-            .iter()
-            .map(|o| {
-                if o.iter().any(|&r| rules[r].multiline) {
-                    MULTILINE_REACH
-                } else {
-                    FORWARD_REACH
-                }
-            })
-            .collect();
-        let back_reach = owners
-            .iter()
-            .map(|o| {
-                if o.iter().any(|&r| rules[r].multiline) {
-                    MULTILINE_REACH
-                } else {
-                    BACK_REACH
-                }
-            })
-            .collect();
         Ok(Engine {
             rules,
             keywords,
             owners,
-            reach,
-            back_reach,
             path_rules,
             global_allow,
             rule_allow,
@@ -281,16 +293,19 @@ impl Engine {
         let Some(ac) = &self.keywords else {
             return dedupe(&self.rules, found);
         };
-        // (keyword, window start, window end) for every keyword hit.
+        // (rule, window start, window end) for every keyword hit and rule
+        // owning the keyword. Keyed by rule, so a rule whose keywords hit
+        // close together (`secret`, `secret_key`) runs once over the union.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         for m in ac.find_overlapping_iter(content) {
-            let p = m.pattern().as_usize();
-            if only.is_some_and(|o| !self.owners[p].contains(&o)) {
-                continue;
+            for o in &self.owners[m.pattern().as_usize()] {
+                if only.is_some_and(|r| r != o.rule) {
+                    continue;
+                }
+                let ws = m.start().saturating_sub(o.back);
+                let we = m.end().saturating_add(o.forward).min(content.len());
+                windows.push((o.rule, ws, we));
             }
-            let ws = m.start().saturating_sub(self.back_reach[p]);
-            let we = m.end().saturating_add(self.reach[p]).min(content.len());
-            windows.push((p, ws, we));
         }
         if windows.is_empty() {
             return dedupe(&self.rules, found);
@@ -298,24 +313,17 @@ impl Engine {
         windows.sort_unstable();
         let mut k = 0;
         while k < windows.len() {
-            let (p, s, mut e) = windows[k];
+            let (r, s, mut e) = windows[k];
             k += 1;
-            while k < windows.len() && windows[k].0 == p && windows[k].1 <= e {
+            while k < windows.len() && windows[k].0 == r && windows[k].1 <= e {
                 e = e.max(windows[k].2);
                 k += 1;
             }
-            // Each owning rule runs alone. Searching the window once with
-            // all owners as one regex set to learn which match at all was
-            // tried and cost more: an overlapping multi-pattern search gets
-            // no literal prefilter, while a rule's own search does.
-            match only {
-                Some(o) => self.run_rule(o, path, content, s, e, &mut found),
-                None => {
-                    for &r in &self.owners[p] {
-                        self.run_rule(r, path, content, s, e, &mut found);
-                    }
-                }
-            }
+            // Each rule runs alone. Searching a window once with all of a
+            // keyword's rules as one regex set, to learn which match at
+            // all, was tried and cost more: an overlapping multi-pattern
+            // search gets no literal prefilter, while a rule's own does.
+            self.run_rule(r, path, content, s, e, &mut found);
         }
         dedupe(&self.rules, found)
     }
@@ -340,21 +348,25 @@ impl Engine {
         let Some(regex) = rule.regex.get() else {
             return;
         };
-        let hay = &content[..end];
-        let mut at = start;
-        while at <= hay.len() {
-            let Some(caps) = regex.captures_at(hay, at) else {
-                break;
-            };
-            let Some(whole) = caps.get(0) else { break };
-            at = if whole.end() > whole.start() {
-                whole.end()
-            } else {
+        // The search is bounded to the window, but its look-arounds see
+        // the whole file.
+        let mut input = Input::new(content).span(start..end);
+        let mut caps = regex.create_captures();
+        loop {
+            regex.search_captures(&input, &mut caps);
+            let Some(whole) = caps.get_match() else { break };
+            let next = if whole.is_empty() {
                 whole.end() + 1
+            } else {
+                whole.end()
             };
             if let Ok(c) = self.judge(rule_idx, path, content, &caps) {
                 out.push(c);
             }
+            if next > end {
+                break;
+            }
+            input.set_start(next);
         }
     }
 
@@ -364,14 +376,14 @@ impl Engine {
         rule_idx: usize,
         path: Option<&str>,
         content: &[u8],
-        caps: &Captures<'_>,
+        caps: &Captures,
     ) -> Result<Candidate, Drop> {
         let rule = &self.rules[rule_idx];
-        let whole = caps.get(0).ok_or("no match")?;
+        let whole = caps.get_match().ok_or("no match")?;
         let secret_m = caps
-            .get(rule.secret_group)
+            .get_group(rule.secret_group)
             .ok_or("the secret group did not take part in the match")?;
-        let secret = secret_m.as_bytes();
+        let secret = &content[secret_m.range()];
         if secret.is_empty() {
             return Err("the secret is empty");
         }
@@ -408,8 +420,8 @@ impl Engine {
             rule: rule_idx,
             match_start: whole.start(),
             match_end: whole.end(),
-            start: secret_m.start(),
-            end: secret_m.end(),
+            start: secret_m.start,
+            end: secret_m.end,
             confidence,
         })
     }
@@ -422,7 +434,8 @@ impl Engine {
             return "the regex does not compile".into();
         };
         for caps in regex.captures_iter(text) {
-            match self.judge(rule_idx, None, text, &caps) {
+            let caps = &caps;
+            match self.judge(rule_idx, None, text, caps) {
                 Err(r) => reasons.push(r),
                 Ok(_) => reasons.push("no keyword occurs near the match"),
             }
@@ -528,7 +541,9 @@ pub fn utf16_encoding(content: &[u8]) -> Option<(bool, usize)> {
         _ => {}
     }
     let head = &content[..content.len().min(8192)];
-    if head.len() < 4 {
+    // Without a BOM, nine pairs in ten must hold a NUL: a head with no NUL
+    // at all (nearly every text file) is settled by one fast search.
+    if head.len() < 4 || !head.contains(&0) {
         return None;
     }
     let pairs = head.len() / 2;
@@ -906,6 +921,84 @@ mod tests {
         assert_eq!(pos.at(45_000), (1, 5_000 * 6 + 1));
         for o in offsets {
             assert_eq!(pos.at(o), reference(content, o));
+        }
+    }
+
+    /// An engine over one user rule file, without the built-ins.
+    fn engine_of(rules: &str) -> Engine {
+        let (set, problems) = RuleSet::load_user_text("t.toml", rules);
+        assert!(problems.is_empty(), "{problems:?}");
+        Engine::new(set, &Config::default()).expect("engine")
+    }
+
+    /// Rules whose longest match is bounded, so their windows are cut to it.
+    const BOUNDED: &str = r#"
+[[rule]]
+id = "t-tail"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["tokx_"]
+regex = '''tokx_([a-z]{10})$'''
+examples = ["tokx_abcdefghij"]
+negative_examples = ["tokx_abcdefghijk"]
+
+[[rule]]
+id = "t-word"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["wrdx_"]
+regex = '''\bwrdx_([a-z]{10})\b'''
+examples = ["wrdx_abcdefghij"]
+negative_examples = ["wrdx_abcdefghijk"]
+
+[[rule]]
+id = "t-end"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["_kwend"]
+regex = '''\b([a-z0-9]{30})_kwend'''
+examples = ["abcdefghijklmnopqrstuvwxyz0123_kwend"]
+negative_examples = ["abcdefghijklmnopqrstuvwxyz012_kwend"]
+"#;
+
+    #[test]
+    fn a_bounded_rule_finds_its_match_on_either_side_of_its_keyword() {
+        let engine = engine_of(BOUNDED);
+        let pad = "x = 1;\n".repeat(2000);
+        let text = format!(
+            "{pad}a = \"abcdefghijklmnopqrstuvwxyz0123_kwend\";\n{pad}b = wrdx_abcdefghij;\n{pad}"
+        );
+        let found: Vec<String> = engine
+            .scan("a.rs", text.as_bytes())
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect();
+        assert_eq!(found, ["t-end", "t-word"]);
+    }
+
+    #[test]
+    fn a_window_edge_is_not_a_boundary_for_dollar_or_word_assertions() {
+        // Each window ends right after the longest match its rule can make,
+        // which here falls inside a longer token: `$` and `\b` must see the
+        // letters beyond the window and not match there.
+        let engine = engine_of(BOUNDED);
+        for text in [
+            "tokx_abcdefghijklmnop",
+            "wrdx_abcdefghijklmnop",
+            "a wrdx_abcdefghijk",
+        ] {
+            let found = engine.scan("a.rs", text.as_bytes());
+            assert!(found.is_empty(), "{text}: {:?}", found[0].rule_id);
+        }
+        // The same tokens at their true end are found.
+        for text in ["tokx_abcdefghij", "a wrdx_abcdefghij."] {
+            assert_eq!(engine.scan("a.rs", text.as_bytes()).len(), 1, "{text}");
         }
     }
 }

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use anyhow::Context;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta::Regex as MetaRegex;
 use serde::Deserialize;
 
 use crate::finding::{Confidence, Severity};
@@ -176,6 +177,11 @@ pub struct Rule {
     /// Whether a match can span lines or run long (PEM blocks, keys in JSON
     /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
+    /// The longest match the regex can make, in bytes, when it is bounded.
+    /// A match holds a keyword, so it lies within this many bytes of the
+    /// keyword hit on either side, and the rule's window need reach no
+    /// further.
+    pub max_match_len: Option<usize>,
 }
 
 impl Rule {
@@ -203,12 +209,12 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct RuleRegex {
     source: String,
-    compiled: OnceLock<Option<Regex>>,
+    compiled: OnceLock<Option<MetaRegex>>,
 }
 
 impl RuleRegex {
     fn eager(source: &str) -> Result<RuleRegex, String> {
-        let re = compile_regex(source)?;
+        let re = compile_rule_regex(source)?;
         Ok(RuleRegex {
             source: source.to_string(),
             compiled: OnceLock::from(Some(re)),
@@ -224,9 +230,9 @@ impl RuleRegex {
 
     /// The compiled regex; `None` only for a built-in that fails to compile,
     /// which the test suite rules out.
-    pub fn get(&self) -> Option<&Regex> {
+    pub fn get(&self) -> Option<&MetaRegex> {
         self.compiled
-            .get_or_init(|| compile_regex(&self.source).ok())
+            .get_or_init(|| compile_rule_regex(&self.source).ok())
             .as_ref()
     }
 
@@ -235,15 +241,19 @@ impl RuleRegex {
     }
 }
 
-/// How many capture groups `source` has, from a parse alone (no automaton
-/// is built), for the `secret_group` default of deferred regexes.
-fn capture_groups(source: &str) -> Result<usize, String> {
+/// What a parse of `source` alone tells (no automaton is built): how many
+/// capture groups it has, for the `secret_group` default of deferred
+/// regexes, and the longest match it can make in bytes, when bounded.
+fn regex_shape(source: &str) -> Result<(usize, Option<usize>), String> {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(source)
-        .map(|hir| hir.properties().explicit_captures_len())
+        .map(|hir| {
+            let p = hir.properties();
+            (p.explicit_captures_len(), p.maximum_len())
+        })
         .map_err(|e| format!("regex does not compile: {e}"))
 }
 
@@ -445,6 +455,33 @@ pub fn compile_regex(source: &str) -> Result<Regex, String> {
         })
 }
 
+/// A rule's regex, compiled as [`compile_regex`] compiles (bytes, ASCII
+/// classes, the same size limits) but as the engine underneath `regex`, for
+/// the one thing its wrapper does not offer: a search bounded to a window
+/// whose look-arounds still see the bytes around it. So `$` or `\b` never
+/// match at a window's edge that is not a boundary in the file, and windows
+/// can be cut as tight as a rule's longest match.
+pub fn compile_rule_regex(source: &str) -> Result<MetaRegex, String> {
+    let syntax = regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false);
+    let config = MetaRegex::config()
+        .utf8_empty(false)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT);
+    MetaRegex::builder()
+        .syntax(syntax)
+        .configure(config)
+        .build(source)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!(
+                "regex is too large once compiled (over {limit} bytes): \
+                 bound its repetitions or split the rule"
+            ),
+            None => format!("regex does not compile: {e}"),
+        })
+}
+
 /// Parses and compiles one rule file. Problems go to `problems`; the rules
 /// that compiled are returned.
 fn parse_file(
@@ -588,7 +625,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     } else {
         Ok(RuleRegex::deferred(&t.regex))
     };
-    let regex = match compiled.and_then(|r| capture_groups(&t.regex).map(|g| (r, g))) {
+    let regex = match compiled.and_then(|r| regex_shape(&t.regex).map(|g| (r, g))) {
         Ok(r) => Some(r),
         Err(e) => {
             errs.push(e);
@@ -596,8 +633,10 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         }
     };
     let mut secret_group = 0;
-    if let Some((_, groups)) = &regex {
+    let mut max_match_len = None;
+    if let Some((_, (groups, max_len))) = &regex {
         let groups = *groups;
+        max_match_len = *max_len;
         secret_group = match t.secret_group {
             Some(g) if g > groups => {
                 errs.push(format!(
@@ -668,5 +707,6 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         source: file.to_string(),
         family: family.to_string(),
         multiline,
+        max_match_len,
     })
 }
