@@ -82,7 +82,7 @@ struct AllowToml {
 #[derive(Debug, Clone, Default)]
 pub struct AllowList {
     /// Matched against the secret.
-    pub regexes: Vec<Regex>,
+    pub regexes: Vec<DeferredRegex>,
     /// Lowercased; a secret containing one is dropped.
     pub stopwords: Vec<String>,
     /// Globs on the relative path.
@@ -96,10 +96,21 @@ impl AllowList {
         stopwords: &[String],
         paths: &[String],
     ) -> Result<AllowList, String> {
+        AllowList::build(regexes, stopwords, paths, true)
+    }
+
+    /// As [`AllowList::compile`], but with `eager` off its regexes compile
+    /// on first use (for built-ins, see [`RuleRegex`]).
+    fn build(
+        regexes: &[String],
+        stopwords: &[String],
+        paths: &[String],
+        eager: bool,
+    ) -> Result<AllowList, String> {
         let mut out = AllowList::default();
         for r in regexes {
             out.regexes
-                .push(compile_regex(r).map_err(|e| format!("allow regex: {e}"))?);
+                .push(DeferredRegex::new(r, eager).map_err(|e| format!("allow regex: {e}"))?);
         }
         out.stopwords = stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
         if !paths.is_empty() {
@@ -165,7 +176,7 @@ pub struct Rule {
     pub secret_group: usize,
     pub entropy: Option<f64>,
     pub validator: Option<Validator>,
-    pub path: Option<Regex>,
+    pub path: Option<DeferredRegex>,
     pub references: Vec<String>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
@@ -234,6 +245,44 @@ impl RuleRegex {
         self.compiled
             .get_or_init(|| compile_rule_regex(&self.source).ok())
             .as_ref()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+/// A regex on secrets or paths (a rule's `allow.regexes` and `path`),
+/// compiled as [`compile_regex`] compiles, on first use when deferred.
+/// Built-ins defer, as their rule regexes do ([`RuleRegex`]): compiling
+/// them all cost more than a pre-commit scan. User input compiles at once,
+/// so a bad regex is an error at load time.
+#[derive(Debug, Clone)]
+pub struct DeferredRegex {
+    source: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl DeferredRegex {
+    fn new(source: &str, eager: bool) -> Result<DeferredRegex, String> {
+        let compiled = if eager {
+            OnceLock::from(Some(compile_regex(source)?))
+        } else {
+            OnceLock::new()
+        };
+        Ok(DeferredRegex {
+            source: source.to_string(),
+            compiled,
+        })
+    }
+
+    /// Whether it matches `haystack`; never, for a built-in that fails to
+    /// compile, which the test suite rules out.
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.compiled
+            .get_or_init(|| compile_regex(&self.source).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(haystack))
     }
 
     pub fn as_str(&self) -> &str {
@@ -657,7 +706,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
             None
         }
     };
-    let path = match t.path.as_deref().map(compile_regex) {
+    let path = match t.path.as_deref().map(|p| DeferredRegex::new(p, eager)) {
         None => None,
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
@@ -666,7 +715,8 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         }
     };
     let allow_t = t.allow.unwrap_or_default();
-    let allow = match AllowList::compile(&allow_t.regexes, &allow_t.stopwords, &allow_t.paths) {
+    let allow = match AllowList::build(&allow_t.regexes, &allow_t.stopwords, &allow_t.paths, eager)
+    {
         Ok(a) => a,
         Err(e) => {
             errs.push(e);
