@@ -52,13 +52,15 @@ type Drop = &'static str;
 #[derive(Debug, Clone, Copy)]
 struct Owner {
     rule: usize,
-    /// Bytes before the hit's start and after its end.
-    back: usize,
-    forward: usize,
+    keyword_len: usize,
 }
 
 impl Owner {
-    fn new(rule_idx: usize, rule: &Rule, keyword: &str) -> Owner {
+    /// How far the rule's window reaches before the hit's start and after
+    /// its end. Worked out per hit, not when the engine is built: the
+    /// bound comes from parsing the rule's regex, which waits until a
+    /// keyword first selects the rule (see `RuleRegex`).
+    fn reach(&self, rule: &Rule) -> (usize, usize) {
         let (back, forward) = if rule.multiline {
             (MULTILINE_REACH, MULTILINE_REACH)
         } else {
@@ -71,13 +73,9 @@ impl Owner {
         // of a frequent keyword (`token`, `yc`) from merging into most of
         // a file.
         let bound = rule
-            .max_match_len
-            .map_or(usize::MAX, |l| l.saturating_sub(keyword.len()));
-        Owner {
-            rule: rule_idx,
-            back: back.min(bound),
-            forward: forward.min(bound),
-        }
+            .max_match_len()
+            .map_or(usize::MAX, |l| l.saturating_sub(self.keyword_len));
+        (back.min(bound), forward.min(bound))
     }
 }
 
@@ -129,7 +127,10 @@ impl Engine {
                     patterns.len() - 1
                 });
                 if !owners[p].iter().any(|o| o.rule == i) {
-                    owners[p].push(Owner::new(i, r, k));
+                    owners[p].push(Owner {
+                        rule: i,
+                        keyword_len: k.len(),
+                    });
                 }
             }
         }
@@ -302,8 +303,9 @@ impl Engine {
                 if only.is_some_and(|r| r != o.rule) {
                     continue;
                 }
-                let ws = m.start().saturating_sub(o.back);
-                let we = m.end().saturating_add(o.forward).min(content.len());
+                let (back, forward) = o.reach(&self.rules[o.rule]);
+                let ws = m.start().saturating_sub(back);
+                let we = m.end().saturating_add(forward).min(content.len());
                 windows.push((o.rule, ws, we));
             }
         }
@@ -381,7 +383,7 @@ impl Engine {
         let rule = &self.rules[rule_idx];
         let whole = caps.get_match().ok_or("no match")?;
         let secret_m = caps
-            .get_group(rule.secret_group)
+            .get_group(rule.secret_group())
             .ok_or("the secret group did not take part in the match")?;
         let secret = &content[secret_m.range()];
         if secret.is_empty() {

@@ -172,8 +172,8 @@ pub struct Rule {
     pub keywords_in_path: bool,
     pub example_paths: Vec<String>,
     pub regex: RuleRegex,
-    /// The capture group holding the secret; 0 is the whole match.
-    pub secret_group: usize,
+    /// `secret_group` as the rule file gives it; see [`Rule::secret_group`].
+    pub explicit_secret_group: Option<usize>,
     pub entropy: Option<f64>,
     pub validator: Option<Validator>,
     pub path: Option<DeferredRegex>,
@@ -188,14 +188,24 @@ pub struct Rule {
     /// Whether a match can span lines or run long (PEM blocks, keys in JSON
     /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
+}
+
+impl Rule {
+    /// The capture group holding the secret: the rule's `secret_group`,
+    /// else the first group, else (0) the whole match.
+    pub fn secret_group(&self) -> usize {
+        self.explicit_secret_group
+            .unwrap_or_else(|| usize::from(self.regex.shape().groups >= 1))
+    }
+
     /// The longest match the regex can make, in bytes, when it is bounded.
     /// A match holds a keyword, so it lies within this many bytes of the
     /// keyword hit on either side, and the rule's window need reach no
     /// further.
-    pub max_match_len: Option<usize>,
-}
+    pub fn max_match_len(&self) -> Option<usize> {
+        self.regex.shape().max_len
+    }
 
-impl Rule {
     /// For a rule with `keywords_in = "path"`: whether `path` (relative, `/`
     /// separated) holds one of its keywords, ASCII case-insensitively.
     pub fn path_has_keyword(&self, path: &str) -> bool {
@@ -217,18 +227,25 @@ impl Rule {
 /// example, are compiled only when a keyword first selects them; user rules
 /// and `tripline rules test` compile eagerly, so a bad user regex is still
 /// an error at load time.
+///
+/// Its shape (capture groups, longest match) is learnt the same way: even
+/// parsing every regex, without compiling it, cost a third of a one-file
+/// scan.
 #[derive(Debug, Clone)]
 pub struct RuleRegex {
     source: String,
     compiled: OnceLock<Option<MetaRegex>>,
+    shape: OnceLock<RegexShape>,
 }
 
 impl RuleRegex {
     fn eager(source: &str) -> Result<RuleRegex, String> {
         let re = compile_rule_regex(source)?;
+        let shape = regex_shape(source)?;
         Ok(RuleRegex {
             source: source.to_string(),
             compiled: OnceLock::from(Some(re)),
+            shape: OnceLock::from(shape),
         })
     }
 
@@ -236,7 +253,19 @@ impl RuleRegex {
         RuleRegex {
             source: source.to_string(),
             compiled: OnceLock::new(),
+            shape: OnceLock::new(),
         }
+    }
+
+    /// What a parse tells of the regex; for a built-in that fails to parse
+    /// (which the test suite rules out), no groups and no bound.
+    pub fn shape(&self) -> RegexShape {
+        *self.shape.get_or_init(|| {
+            regex_shape(&self.source).unwrap_or(RegexShape {
+                groups: 0,
+                max_len: None,
+            })
+        })
     }
 
     /// The compiled regex; `None` only for a built-in that fails to compile,
@@ -290,18 +319,24 @@ impl DeferredRegex {
     }
 }
 
-/// What a parse of `source` alone tells (no automaton is built): how many
-/// capture groups it has, for the `secret_group` default of deferred
-/// regexes, and the longest match it can make in bytes, when bounded.
-fn regex_shape(source: &str) -> Result<(usize, Option<usize>), String> {
+/// What a parse of a regex alone tells (no automaton is built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegexShape {
+    /// Explicit capture groups, for the `secret_group` default.
+    pub groups: usize,
+    /// The longest match it can make, in bytes, when bounded.
+    pub max_len: Option<usize>,
+}
+
+fn regex_shape(source: &str) -> Result<RegexShape, String> {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(source)
-        .map(|hir| {
-            let p = hir.properties();
-            (p.explicit_captures_len(), p.maximum_len())
+        .map(|hir| RegexShape {
+            groups: hir.properties().explicit_captures_len(),
+            max_len: hir.properties().maximum_len(),
         })
         .map_err(|e| format!("regex does not compile: {e}"))
 }
@@ -674,29 +709,22 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     } else {
         Ok(RuleRegex::deferred(&t.regex))
     };
-    let regex = match compiled.and_then(|r| regex_shape(&t.regex).map(|g| (r, g))) {
+    let regex = match compiled {
         Ok(r) => Some(r),
         Err(e) => {
             errs.push(e);
             None
         }
     };
-    let mut secret_group = 0;
-    let mut max_match_len = None;
-    if let Some((_, (groups, max_len))) = &regex {
-        let groups = *groups;
-        max_match_len = *max_len;
-        secret_group = match t.secret_group {
-            Some(g) if g > groups => {
-                errs.push(format!(
-                    "secret_group {g} does not exist (the regex has {groups} groups)"
-                ));
-                0
-            }
-            Some(g) => g,
-            None if groups >= 1 => 1,
-            None => 0,
-        };
+    // Deferred (built-in) regexes are checked by the test suite, which
+    // loads them eagerly.
+    if let (Some(r), Some(g)) = (regex.as_ref().filter(|_| eager), t.secret_group) {
+        let groups = r.shape().groups;
+        if g > groups {
+            errs.push(format!(
+                "secret_group {g} does not exist (the regex has {groups} groups)"
+            ));
+        }
     }
     let validator = match t.validator.as_deref().map(Validator::from_name) {
         None => None,
@@ -723,7 +751,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
             AllowList::default()
         }
     };
-    let Some((regex, _)) = regex else {
+    let Some(regex) = regex else {
         return Err(errs);
     };
     if !errs.is_empty() {
@@ -746,7 +774,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         keywords_in_path,
         example_paths: t.example_paths,
         regex,
-        secret_group,
+        explicit_secret_group: t.secret_group,
         entropy: t.entropy,
         validator,
         path,
@@ -757,6 +785,5 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         source: file.to_string(),
         family: family.to_string(),
         multiline,
-        max_match_len,
     })
 }
