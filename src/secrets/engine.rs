@@ -436,8 +436,7 @@ impl Engine {
             return "the regex does not compile".into();
         };
         for caps in regex.captures_iter(text) {
-            let caps = &caps;
-            match self.judge(rule_idx, None, text, caps) {
+            match self.judge(rule_idx, None, text, &caps) {
                 Err(r) => reasons.push(r),
                 Ok(_) => reasons.push("no keyword occurs near the match"),
             }

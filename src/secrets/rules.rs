@@ -110,7 +110,7 @@ impl AllowList {
         let mut out = AllowList::default();
         for r in regexes {
             out.regexes
-                .push(DeferredRegex::new(r, eager).map_err(|e| format!("allow regex: {e}"))?);
+                .push(DeferredRegex::regex(r, eager).map_err(|e| format!("allow regex: {e}"))?);
         }
         out.stopwords = stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
         if !paths.is_empty() {
@@ -233,35 +233,26 @@ impl Rule {
 /// scan.
 #[derive(Debug, Clone)]
 pub struct RuleRegex {
-    source: String,
-    compiled: OnceLock<Option<MetaRegex>>,
+    regex: Deferred<MetaRegex>,
     shape: OnceLock<RegexShape>,
 }
 
 impl RuleRegex {
-    fn eager(source: &str) -> Result<RuleRegex, String> {
-        let re = compile_rule_regex(source)?;
-        let shape = regex_shape(source)?;
-        Ok(RuleRegex {
-            source: source.to_string(),
-            compiled: OnceLock::from(Some(re)),
-            shape: OnceLock::from(shape),
-        })
-    }
-
-    fn deferred(source: &str) -> RuleRegex {
-        RuleRegex {
-            source: source.to_string(),
-            compiled: OnceLock::new(),
-            shape: OnceLock::new(),
-        }
+    fn new(source: &str, eager: bool) -> Result<RuleRegex, String> {
+        let regex = Deferred::new(source, eager, compile_rule_regex)?;
+        let shape = if eager {
+            OnceLock::from(regex_shape(source)?)
+        } else {
+            OnceLock::new()
+        };
+        Ok(RuleRegex { regex, shape })
     }
 
     /// What a parse tells of the regex; for a built-in that fails to parse
     /// (which the test suite rules out), no groups and no bound.
     pub fn shape(&self) -> RegexShape {
         *self.shape.get_or_init(|| {
-            regex_shape(&self.source).unwrap_or(RegexShape {
+            regex_shape(self.as_str()).unwrap_or(RegexShape {
                 groups: 0,
                 max_len: None,
             })
@@ -271,8 +262,47 @@ impl RuleRegex {
     /// The compiled regex; `None` only for a built-in that fails to compile,
     /// which the test suite rules out.
     pub fn get(&self) -> Option<&MetaRegex> {
+        self.regex.get()
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.regex.as_str()
+    }
+}
+
+/// A regex kept as its source and compiled on first use when deferred, at
+/// once when eager (so a bad regex in user input is an error at load time).
+/// Built-ins defer: compiling them all cost more than a pre-commit scan.
+#[derive(Debug, Clone)]
+pub struct Deferred<R> {
+    source: String,
+    compiled: OnceLock<Option<R>>,
+    compile: fn(&str) -> Result<R, String>,
+}
+
+impl<R> Deferred<R> {
+    fn new(
+        source: &str,
+        eager: bool,
+        compile: fn(&str) -> Result<R, String>,
+    ) -> Result<Deferred<R>, String> {
+        let compiled = if eager {
+            OnceLock::from(Some(compile(source)?))
+        } else {
+            OnceLock::new()
+        };
+        Ok(Deferred {
+            source: source.to_string(),
+            compiled,
+            compile,
+        })
+    }
+
+    /// The compiled regex; `None` only for a built-in that fails to compile,
+    /// which the test suite rules out.
+    pub fn get(&self) -> Option<&R> {
         self.compiled
-            .get_or_init(|| compile_rule_regex(&self.source).ok())
+            .get_or_init(|| (self.compile)(&self.source).ok())
             .as_ref()
     }
 
@@ -282,40 +312,18 @@ impl RuleRegex {
 }
 
 /// A regex on secrets or paths (a rule's `allow.regexes` and `path`),
-/// compiled as [`compile_regex`] compiles, on first use when deferred.
-/// Built-ins defer, as their rule regexes do ([`RuleRegex`]): compiling
-/// them all cost more than a pre-commit scan. User input compiles at once,
-/// so a bad regex is an error at load time.
-#[derive(Debug, Clone)]
-pub struct DeferredRegex {
-    source: String,
-    compiled: OnceLock<Option<Regex>>,
-}
+/// compiled as [`compile_regex`] compiles.
+pub type DeferredRegex = Deferred<Regex>;
 
 impl DeferredRegex {
-    fn new(source: &str, eager: bool) -> Result<DeferredRegex, String> {
-        let compiled = if eager {
-            OnceLock::from(Some(compile_regex(source)?))
-        } else {
-            OnceLock::new()
-        };
-        Ok(DeferredRegex {
-            source: source.to_string(),
-            compiled,
-        })
+    fn regex(source: &str, eager: bool) -> Result<DeferredRegex, String> {
+        Deferred::new(source, eager, compile_regex)
     }
 
     /// Whether it matches `haystack`; never, for a built-in that fails to
-    /// compile, which the test suite rules out.
+    /// compile.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.compiled
-            .get_or_init(|| compile_regex(&self.source).ok())
-            .as_ref()
-            .is_some_and(|re| re.is_match(haystack))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.source
+        self.get().is_some_and(|re| re.is_match(haystack))
     }
 }
 
@@ -531,12 +539,16 @@ pub fn compile_regex(source: &str) -> Result<Regex, String> {
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => format!(
-                "regex is too large once compiled (over {limit} bytes): \
-                 bound its repetitions or split the rule"
-            ),
+            regex::Error::CompiledTooBig(limit) => too_large(limit),
             other => format!("regex does not compile: {other}"),
         })
+}
+
+fn too_large(limit: usize) -> String {
+    format!(
+        "regex is too large once compiled (over {limit} bytes): \
+         bound its repetitions or split the rule"
+    )
 }
 
 /// A rule's regex, compiled as [`compile_regex`] compiles (bytes, ASCII
@@ -558,10 +570,7 @@ pub fn compile_rule_regex(source: &str) -> Result<MetaRegex, String> {
         .configure(config)
         .build(source)
         .map_err(|e| match e.size_limit() {
-            Some(limit) => format!(
-                "regex is too large once compiled (over {limit} bytes): \
-                 bound its repetitions or split the rule"
-            ),
+            Some(limit) => too_large(limit),
             None => format!("regex does not compile: {e}"),
         })
 }
@@ -704,12 +713,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
             errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
         }
     }
-    let compiled = if eager {
-        RuleRegex::eager(&t.regex)
-    } else {
-        Ok(RuleRegex::deferred(&t.regex))
-    };
-    let regex = match compiled {
+    let regex = match RuleRegex::new(&t.regex, eager) {
         Ok(r) => Some(r),
         Err(e) => {
             errs.push(e);
@@ -734,7 +738,7 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
             None
         }
     };
-    let path = match t.path.as_deref().map(|p| DeferredRegex::new(p, eager)) {
+    let path = match t.path.as_deref().map(|p| DeferredRegex::regex(p, eager)) {
         None => None,
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
