@@ -8,7 +8,8 @@
 //! malformed advisory costs only itself. This module does not match
 //! advisories against packages (that is `audit`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -263,39 +264,29 @@ impl DbIndex {
             .filter(|n| self.crates.contains(n.as_str()))
             .map(String::as_str)
             .collect();
-        let chunk = wanted.len().div_ceil(threads.max(1)).max(1);
         let crates_dir = self.root.join("crates");
-        let results: Vec<(PathBuf, Result<Option<Advisory>, String>)> = std::thread::scope(|s| {
-            let workers: Vec<_> = wanted
-                .chunks(chunk)
-                .map(|part| {
-                    let crates_dir = &crates_dir;
-                    s.spawn(move || {
-                        let mut loaded = Vec::new();
-                        for name in part {
-                            let folder = crates_dir.join(name);
-                            for file in advisory_files(&folder) {
-                                let path = folder.join(file);
-                                let advisory = load_one(&path, name);
-                                loaded.push((path, advisory));
-                            }
-                        }
-                        loaded
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| {
-                    w.join().unwrap_or_else(|_| {
-                        vec![(
-                            self.root.clone(),
-                            Err("the advisory parser panicked".to_string()),
-                        )]
-                    })
-                })
-                .collect()
-        });
+        let results = super::map_chunks(
+            &wanted,
+            threads,
+            |part| {
+                let mut loaded = Vec::new();
+                for name in part {
+                    let folder = crates_dir.join(name);
+                    for file in advisory_files(&folder) {
+                        let path = folder.join(file);
+                        let advisory = load_one(&path, name);
+                        loaded.push((path, advisory));
+                    }
+                }
+                loaded
+            },
+            |_| {
+                vec![(
+                    self.root.clone(),
+                    Err("the advisory parser panicked".to_string()),
+                )]
+            },
+        );
         let mut advisories = Vec::new();
         let mut errors = Vec::new();
         for (path, loaded) in results {
@@ -312,63 +303,74 @@ impl DbIndex {
     }
 }
 
-/// Every advisory file name of a database, crates and toolchain: what
+/// What a listing of a whole database tells: how many advisories it holds
+/// (crates and toolchain) and which are its highest-numbered ones, what
 /// dating a database that is not a git checkout and counting its
-/// advisories need. It is a thousand small directory reads, so a scan makes
-/// it beside the audit, never before it.
+/// advisories need. It is a thousand small directory reads, so a scan
+/// makes it beside the audit, never before it; and it keeps no name but
+/// the few highest ids, as allocating one per file was most of its own
+/// time.
 #[derive(Debug, Default)]
 pub struct DbListing {
     root: PathBuf,
-    /// (folder key, file name): `serde` for `crates/serde/`, `rust/std`
-    /// for `rust/std/`.
-    files: Vec<(String, String)>,
+    count: usize,
+    /// The [`DATING_SAMPLE`] highest `RUSTSEC-*` file names, as (file
+    /// name, folder key), the least first: `serde` for `crates/serde/`,
+    /// `rust/std` for `rust/std/`.
+    highest: BinaryHeap<Reverse<(String, String)>>,
 }
 
 impl DbListing {
     /// Lists the database at `db`; unreadable folders are passed over.
     pub fn scan(db: &Path) -> DbListing {
-        let mut files = Vec::new();
-        for (group, prefix) in [("crates", ""), ("rust", "rust/")] {
-            let dir = db.join(group);
-            for (name, names) in folders_with_files(&dir) {
-                let key = format!("{prefix}{name}");
-                files.extend(names.into_iter().map(|f| (key.clone(), f)));
-            }
-        }
-        DbListing {
+        let mut listing = DbListing {
             root: db.to_path_buf(),
-            files,
+            ..DbListing::default()
+        };
+        for (group, prefix) in [("crates", ""), ("rust", "rust/")] {
+            visit_folders(&db.join(group), &mut |folder, file| {
+                listing.add(prefix, folder, file);
+            });
+        }
+        listing
+    }
+
+    fn add(&mut self, prefix: &str, folder: &str, file: &str) {
+        if !file.ends_with(".md") {
+            return;
+        }
+        self.count += 1;
+        if !file.starts_with("RUSTSEC-") {
+            return;
+        }
+        let full = self.highest.len() >= DATING_SAMPLE;
+        if full
+            && self
+                .highest
+                .peek()
+                .is_some_and(|Reverse((low, _))| file <= low.as_str())
+        {
+            return;
+        }
+        self.highest
+            .push(Reverse((file.to_string(), format!("{prefix}{folder}"))));
+        if full {
+            self.highest.pop();
         }
     }
 
     /// How many advisories the database holds (crates and toolchain).
     pub fn count(&self) -> usize {
-        self.files.len()
+        self.count
     }
 
     /// The newest `date` among the database's most recent advisories.
     /// RustSec numbers advisories in the order it publishes them, so the
     /// newest date is among the highest ids; only those few files are read.
     pub fn newest_advisory_date(&self) -> Option<String> {
-        let mut newest: Vec<&(String, String)> = self
-            .files
+        self.highest
             .iter()
-            .filter(|(_, name)| name.starts_with("RUSTSEC-"))
-            .collect();
-        newest.sort_unstable_by(|a, b| b.1.cmp(&a.1));
-        newest
-            .iter()
-            .take(DATING_SAMPLE)
-            .filter_map(|(folder, name)| {
-                std::fs::read_to_string(self.folder(folder).join(name)).ok()
-            })
-            .filter_map(|text| {
-                text.lines()
-                    .map(str::trim)
-                    .find_map(|l| l.strip_prefix("date = "))
-                    .map(|d| d.trim_matches('"').to_string())
-            })
-            .filter(|d| parse_ymd(d).is_some())
+            .filter_map(|Reverse((name, folder))| advisory_date(&self.folder(folder).join(name)))
             .max()
     }
 
@@ -378,6 +380,33 @@ impl DbListing {
             None => self.root.join("crates").join(key),
         }
     }
+}
+
+/// The `date = "YYYY-MM-DD"` of an advisory's front matter. The front
+/// matter opens the file, so its first block is read, and the whole file
+/// only when the date is not in it.
+fn advisory_date(file: &Path) -> Option<String> {
+    use std::io::Read;
+    let find = |text: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("date = "))
+            .map(|d| d.trim_matches('"').to_string())
+            .filter(|d| parse_ymd(d).is_some())
+    };
+    let mut head = [0u8; 1024];
+    let n = std::fs::File::open(file).ok()?.read(&mut head).ok()?;
+    // A line cut at the end of the block is left to the whole-file read.
+    let complete = head[..n]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    find(&String::from_utf8_lossy(&head[..complete])).or_else(|| {
+        (n == head.len())
+            .then(|| std::fs::read_to_string(file).ok())
+            .flatten()
+            .and_then(|t| find(&t))
+    })
 }
 
 /// The names in directory `dir`, dotfiles left out; empty when it cannot
@@ -400,55 +429,53 @@ fn advisory_files(folder: &Path) -> Vec<String> {
     names
 }
 
-/// Each folder of `dir` with its sorted advisory file names. On Unix each
-/// folder is opened relative to `dir`'s descriptor and read with bare
-/// `getdents`: the portable `read_dir` resolves the whole path and adds an
-/// `fstat` per folder, which made listing a database twice as slow.
+/// Calls `visit(folder, file)` for each file of each folder of `dir`
+/// (dotfiles left out). On Unix each folder is opened relative to `dir`'s
+/// descriptor and read with bare `getdents` into one buffer, names used
+/// where the kernel put them: the portable `read_dir` resolves the whole
+/// path, adds an `fstat` and allocates a name per entry, which made
+/// listing a database several times slower.
 #[cfg(unix)]
-fn folders_with_files(dir: &Path) -> Vec<(String, Vec<String>)> {
-    use rustix::fs::{openat, Dir, Mode, OFlags, CWD};
+fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
+    use rustix::fs::{openat, Mode, OFlags, RawDir, CWD};
+    use std::mem::MaybeUninit;
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let Ok(parent) = openat(CWD, dir, flags, Mode::empty()) else {
-        return Vec::new();
+        return;
     };
-    let names = |fd| -> Vec<String> {
-        let Ok(mut listing) = Dir::new(fd) else {
-            return Vec::new();
+    let mut folder_buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
+    let mut file_buf = vec![MaybeUninit::<u8>::uninit(); 8 * 1024];
+    let mut folders = RawDir::new(&parent, &mut folder_buf);
+    while let Some(Ok(entry)) = folders.next() {
+        let Some(folder) = visible(entry.file_name()) else {
+            continue;
         };
-        let mut names = Vec::new();
-        while let Some(Ok(entry)) = listing.read() {
-            if let Ok(name) = entry.file_name().to_str() {
-                if !name.starts_with('.') {
-                    names.push(name.to_string());
-                }
+        let Ok(fd) = openat(&parent, folder, flags, Mode::empty()) else {
+            continue;
+        };
+        let mut files = RawDir::new(&fd, &mut file_buf);
+        while let Some(Ok(file)) = files.next() {
+            if let Some(name) = visible(file.file_name()) {
+                visit(folder, name);
             }
         }
-        names
-    };
-    let Ok(parent_copy) = openat(&parent, ".", flags, Mode::empty()) else {
-        return Vec::new();
-    };
-    names(parent_copy)
-        .into_iter()
-        .filter_map(|folder| {
-            let fd = openat(&parent, folder.as_str(), flags, Mode::empty()).ok()?;
-            let mut files = names(fd);
-            files.retain(|n| n.ends_with(".md"));
-            files.sort_unstable();
-            Some((folder, files))
-        })
-        .collect()
+    }
+}
+
+/// A directory entry's name as text, unless it is a dotfile (or not UTF-8:
+/// no advisory or crate folder is).
+#[cfg(unix)]
+fn visible(name: &std::ffi::CStr) -> Option<&str> {
+    name.to_str().ok().filter(|n| !n.starts_with('.'))
 }
 
 #[cfg(not(unix))]
-fn folders_with_files(dir: &Path) -> Vec<(String, Vec<String>)> {
-    folder_names(dir)
-        .into_iter()
-        .map(|folder| {
-            let files = advisory_files(&dir.join(&folder));
-            (folder, files)
-        })
-        .collect()
+fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
+    for folder in folder_names(dir) {
+        for file in folder_names(&dir.join(&folder)) {
+            visit(&folder, &file);
+        }
+    }
 }
 
 /// One advisory file, with the checks rustsec's own loader applies (file
@@ -577,5 +604,62 @@ mod tests {
         // Read-only check of the rule, not of the environment: the path ends
         // the same way wherever the cache is.
         assert!(default_cache_path().ends_with("tripline/advisory-db"));
+    }
+
+    /// A scratch database under the target directory's temp space.
+    fn scratch_db(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tripline-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn advisory(db: &Path, folder: &str, id: &str, date: &str, padding: usize) {
+        let dir = db.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = format!(
+            "```toml\n[advisory]\nid = \"{id}\"\n# {}\npackage = \"x\"\ndate = \"{date}\"\n```\n\n# Title\n",
+            "x".repeat(padding)
+        );
+        std::fs::write(dir.join(format!("{id}.md")), text).unwrap();
+    }
+
+    #[test]
+    fn a_listing_counts_every_advisory_and_dates_by_the_highest_ids() {
+        let db = scratch_db("listing");
+        // More advisories than the dating sample, the newest date on the
+        // highest id, in a folder listed among many.
+        for i in 0..(DATING_SAMPLE + 40) {
+            let date = format!("2020-01-{:02}", 1 + i % 28);
+            advisory(
+                &db,
+                &format!("crates/c{i}"),
+                &format!("RUSTSEC-2020-{i:04}"),
+                &date,
+                0,
+            );
+        }
+        advisory(&db, "crates/c7", "RUSTSEC-2025-0001", "2025-06-30", 0);
+        // The toolchain's advisories count too; a non-advisory file does not.
+        advisory(&db, "rust/std", "CVE-2024-0001", "2024-01-01", 0);
+        std::fs::write(db.join("crates/c7/README.txt"), "not an advisory").unwrap();
+        std::fs::create_dir_all(db.join("crates/.hidden")).unwrap();
+        std::fs::write(db.join("crates/.hidden/RUSTSEC-2099-0001.md"), "").unwrap();
+
+        let listing = DbListing::scan(&db);
+        assert_eq!(listing.count(), DATING_SAMPLE + 42);
+        assert_eq!(
+            listing.newest_advisory_date().as_deref(),
+            Some("2025-06-30")
+        );
+        std::fs::remove_dir_all(&db).unwrap();
+    }
+
+    #[test]
+    fn a_date_past_the_first_block_is_still_read() {
+        let db = scratch_db("late-date");
+        advisory(&db, "crates/a", "RUSTSEC-2024-0001", "2024-05-06", 5000);
+        let file = db.join("crates/a/RUSTSEC-2024-0001.md");
+        assert_eq!(advisory_date(&file).as_deref(), Some("2024-05-06"));
+        std::fs::remove_dir_all(&db).unwrap();
     }
 }

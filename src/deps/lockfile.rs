@@ -159,27 +159,40 @@ impl LockedTree {
     /// How many distinct paths lead from the workspace members to package
     /// `i` (saturating; edges that would close a cycle are not followed).
     pub fn path_count(&self, i: usize) -> u64 {
-        let mut memo: HashMap<usize, u64> = HashMap::new();
-        let mut on_stack = vec![false; self.packages.len()];
-        self.count_paths(i, &mut memo, &mut on_stack)
+        let n = self.packages.len();
+        let mut is_root = vec![false; n];
+        for &r in &self.roots {
+            is_root[r] = true;
+        }
+        let mut memo: Vec<Option<u64>> = vec![None; n];
+        let mut on_stack = vec![false; n];
+        self.count_paths(i, &is_root, &mut memo, &mut on_stack)
     }
 
-    fn count_paths(&self, i: usize, memo: &mut HashMap<usize, u64>, on_stack: &mut [bool]) -> u64 {
-        if let Some(&c) = memo.get(&i) {
+    /// Memoised by package in a vector: a hash map here cost more than
+    /// the walk.
+    fn count_paths(
+        &self,
+        i: usize,
+        is_root: &[bool],
+        memo: &mut [Option<u64>],
+        on_stack: &mut [bool],
+    ) -> u64 {
+        if let Some(c) = memo[i] {
             return c;
         }
-        if self.roots.contains(&i) {
+        if is_root[i] {
             return 1;
         }
         on_stack[i] = true;
         let mut total: u64 = 0;
         for &d in &self.dependents[i] {
             if !on_stack[d] {
-                total = total.saturating_add(self.count_paths(d, memo, on_stack));
+                total = total.saturating_add(self.count_paths(d, is_root, memo, on_stack));
             }
         }
         on_stack[i] = false;
-        memo.insert(i, total);
+        memo[i] = Some(total);
         total
     }
 

@@ -253,43 +253,62 @@ pub fn audit(
 /// audit's cost, and a tree of many lockfiles should not pay it serially.
 /// Results come back in the order of `contents`.
 fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<LockedTree, String>> {
-    let chunk = contents.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = contents
-            .chunks(chunk)
-            .map(|part| {
-                let n = part.len();
-                let worker = s.spawn(move || {
-                    part.iter()
-                        .map(|(_, bytes)| {
-                            // A parser panic (cargo-lock has had some on
-                            // malformed input) is this lockfile's error
-                            // alone, not that of the others in the chunk.
-                            std::panic::catch_unwind(|| match std::str::from_utf8(bytes) {
-                                // Checking first is faster than a lossy
-                                // pass over text that is nearly always valid.
-                                Ok(text) => LockedTree::parse(text),
-                                Err(_) => LockedTree::parse(&String::from_utf8_lossy(bytes)),
-                            })
-                            .unwrap_or_else(|_| Err("the lockfile parser panicked".to_string()))
-                        })
-                        .collect::<Vec<_>>()
-                });
-                (n, worker)
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|(n, w)| {
-                // One result per lockfile even if a worker panics anyway, so the
-                // results stay aligned with `contents`.
-                w.join().unwrap_or_else(|_| {
-                    (0..n)
-                        .map(|_| Err("the lockfile parser panicked".to_string()))
-                        .collect()
+    map_chunks(
+        contents,
+        threads,
+        |part| {
+            part.iter()
+                .map(|(_, bytes)| {
+                    // A parser panic (cargo-lock has had some on malformed
+                    // input) is this lockfile's error alone, not that of
+                    // the others in the chunk.
+                    std::panic::catch_unwind(|| match std::str::from_utf8(bytes) {
+                        // Checking first is faster than a lossy pass over
+                        // text that is nearly always valid.
+                        Ok(text) => LockedTree::parse(text),
+                        Err(_) => LockedTree::parse(&String::from_utf8_lossy(bytes)),
+                    })
+                    .unwrap_or_else(|_| Err("the lockfile parser panicked".to_string()))
                 })
-            })
-            .collect()
+                .collect()
+        },
+        // One result per lockfile even so, to stay aligned with `contents`.
+        |part| {
+            part.iter()
+                .map(|_| Err("the lockfile parser panicked".to_string()))
+                .collect()
+        },
+    )
+}
+
+/// `work` over `items` in up to `threads` contiguous chunks, the results
+/// in the order of `items`. The calling thread does the first chunk
+/// itself, so a run with one chunk (one lockfile, or one core) starts no
+/// thread: each costs a stack and a malloc arena, which in an audit of a
+/// few milliseconds is not noise. A chunk whose work panics gives
+/// `on_panic(chunk)` instead.
+pub(crate) fn map_chunks<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
+    on_panic: impl Fn(&[T]) -> Vec<R>,
+) -> Vec<R> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    let mut parts = items.chunks(chunk);
+    let Some(first) = parts.next() else {
+        return Vec::new();
+    };
+    let work = &work;
+    std::thread::scope(|s| {
+        let others: Vec<_> = parts
+            .map(|part| (part, s.spawn(move || work(part))))
+            .collect();
+        let mut out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(first)))
+            .unwrap_or_else(|_| on_panic(first));
+        for (part, worker) in others {
+            out.extend(worker.join().unwrap_or_else(|_| on_panic(part)));
+        }
+        out
     })
 }
 
@@ -385,25 +404,19 @@ fn line_hashes_of_matches(
         lines.entry(m.lockfile).or_default().push(line);
     }
     let work: Vec<(usize, Vec<u32>)> = lines.into_iter().collect();
-    let chunk = work.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = work
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+    map_chunks(
+        &work,
+        threads,
+        |part| {
+            part.iter()
+                .map(|(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)))
+                .collect()
+        },
         // A panic while hashing only loses those lockfiles' hashes.
-        workers
-            .into_iter()
-            .filter_map(|w| w.join().ok())
-            .flatten()
-            .collect()
-    })
+        |_| Vec::new(),
+    )
+    .into_iter()
+    .collect()
 }
 
 /// "the database is N days old" when it is older than `max_age` days.
