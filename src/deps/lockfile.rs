@@ -169,31 +169,54 @@ impl LockedTree {
         self.count_paths(i, &is_root, &mut memo, &mut on_stack)
     }
 
-    /// Memoised by package in a vector: a hash map here cost more than
-    /// the walk.
+    /// A depth-first walk up the dependents, memoised by package in a
+    /// vector (a hash map cost more than the walk). It keeps its own stack
+    /// of frames: a scanned lockfile may chain packages deeper than the
+    /// thread's stack holds frames.
     fn count_paths(
         &self,
-        i: usize,
+        start: usize,
         is_root: &[bool],
         memo: &mut [Option<u64>],
         on_stack: &mut [bool],
     ) -> u64 {
-        if let Some(c) = memo[i] {
+        let known = |i: usize, memo: &[Option<u64>]| memo[i].or(is_root[i].then_some(1));
+        if let Some(c) = known(start, memo) {
             return c;
         }
-        if is_root[i] {
-            return 1;
-        }
-        on_stack[i] = true;
-        let mut total: u64 = 0;
-        for &d in &self.dependents[i] {
-            if !on_stack[d] {
-                total = total.saturating_add(self.count_paths(d, is_root, memo, on_stack));
+        // (package, next dependent to visit, paths counted so far)
+        let mut frames: Vec<(usize, usize, u64)> = vec![(start, 0, 0)];
+        on_stack[start] = true;
+        let mut finished = 0;
+        while let Some(frame) = frames.last_mut() {
+            let (node, next) = (frame.0, frame.1);
+            match self.dependents[node].get(next) {
+                Some(&d) => {
+                    frame.1 += 1;
+                    if on_stack[d] {
+                        continue;
+                    }
+                    match known(d, memo) {
+                        Some(c) => frame.2 = frame.2.saturating_add(c),
+                        None => {
+                            on_stack[d] = true;
+                            frames.push((d, 0, 0));
+                        }
+                    }
+                }
+                None => {
+                    let total = frame.2;
+                    frames.pop();
+                    on_stack[node] = false;
+                    memo[node] = Some(total);
+                    if let Some(parent) = frames.last_mut() {
+                        parent.2 = parent.2.saturating_add(total);
+                    }
+                    finished = total;
+                }
             }
         }
-        on_stack[i] = false;
-        memo[i] = Some(total);
-        total
+        finished
     }
 
     /// Direct dependencies of package `i`.
@@ -734,6 +757,28 @@ dependencies = [
         assert_eq!((leaf2.start_line, leaf2.end_line), (19, 23));
         let mid = &t.packages[find(&t, "mid", "0.3.0")];
         assert_eq!((mid.start_line, mid.end_line), (25, 33));
+    }
+
+    #[test]
+    fn a_dependency_chain_deeper_than_the_stack_is_counted() {
+        // A scanned lockfile may chain packages as deep as it likes: path
+        // counting must not recurse once per link (a test thread's stack
+        // held a few thousand frames).
+        let n = 50_000;
+        let mut text = String::from("version = 3\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "\n[[package]]\nname = \"c{i}\"\nversion = \"1.0.0\"\n"
+            ));
+            if i + 1 < n {
+                text.push_str(&format!("dependencies = [\n \"c{}\",\n]\n", i + 1));
+            }
+        }
+        let t = LockedTree::parse(&text).unwrap();
+        let leaf = n - 1;
+        assert_eq!(t.roots(), &[0]);
+        assert_eq!(t.path_count(leaf), 1);
+        assert_eq!(t.shortest_path(leaf).len(), n);
     }
 
     #[test]
