@@ -312,30 +312,24 @@ impl DbIndex {
 /// time.
 #[derive(Debug, Default)]
 pub struct DbListing {
-    root: PathBuf,
     count: usize,
-    /// The [`DATING_SAMPLE`] highest `RUSTSEC-*` file names, as (file
-    /// name, folder key), the least first: `serde` for `crates/serde/`,
-    /// `rust/std` for `rust/std/`.
-    highest: BinaryHeap<Reverse<(String, String)>>,
+    /// The [`DATING_SAMPLE`] highest `RUSTSEC-*` file names with the
+    /// folder holding each, the least first.
+    highest: BinaryHeap<Reverse<(String, PathBuf)>>,
 }
 
 impl DbListing {
     /// Lists the database at `db`; unreadable folders are passed over.
     pub fn scan(db: &Path) -> DbListing {
-        let mut listing = DbListing {
-            root: db.to_path_buf(),
-            ..DbListing::default()
-        };
-        for (group, prefix) in [("crates", ""), ("rust", "rust/")] {
-            visit_folders(&db.join(group), &mut |folder, file| {
-                listing.add(prefix, folder, file);
-            });
+        let mut listing = DbListing::default();
+        for group in ["crates", "rust"] {
+            let dir = db.join(group);
+            visit_folders(&dir, &mut |folder, file| listing.add(&dir, folder, file));
         }
         listing
     }
 
-    fn add(&mut self, prefix: &str, folder: &str, file: &str) {
+    fn add(&mut self, dir: &Path, folder: &str, file: &str) {
         if !file.ends_with(".md") {
             return;
         }
@@ -353,7 +347,7 @@ impl DbListing {
             return;
         }
         self.highest
-            .push(Reverse((file.to_string(), format!("{prefix}{folder}"))));
+            .push(Reverse((file.to_string(), dir.join(folder))));
         if full {
             self.highest.pop();
         }
@@ -370,15 +364,8 @@ impl DbListing {
     pub fn newest_advisory_date(&self) -> Option<String> {
         self.highest
             .iter()
-            .filter_map(|Reverse((name, folder))| advisory_date(&self.folder(folder).join(name)))
+            .filter_map(|Reverse((name, folder))| advisory_date(&folder.join(name)))
             .max()
-    }
-
-    fn folder(&self, key: &str) -> PathBuf {
-        match key.strip_prefix("rust/") {
-            Some(component) => self.root.join("rust").join(component),
-            None => self.root.join("crates").join(key),
-        }
     }
 }
 
@@ -606,7 +593,7 @@ mod tests {
         assert!(default_cache_path().ends_with("tripline/advisory-db"));
     }
 
-    /// A scratch database under the target directory's temp space.
+    /// An empty scratch folder for a database, in the system's temp dir.
     fn scratch_db(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("tripline-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -187,7 +187,6 @@ impl LockedTree {
         // (package, next dependent to visit, paths counted so far)
         let mut frames: Vec<(usize, usize, u64)> = vec![(start, 0, 0)];
         on_stack[start] = true;
-        let mut finished = 0;
         while let Some(frame) = frames.last_mut() {
             let (node, next) = (frame.0, frame.1);
             match self.dependents[node].get(next) {
@@ -212,11 +211,10 @@ impl LockedTree {
                     if let Some(parent) = frames.last_mut() {
                         parent.2 = parent.2.saturating_add(total);
                     }
-                    finished = total;
                 }
             }
         }
-        finished
+        memo[start].unwrap_or(0)
     }
 
     /// Direct dependencies of package `i`.
