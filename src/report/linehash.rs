@@ -272,25 +272,30 @@ impl LineHasher {
     }
 
     /// [`push_all`](Self::push_all) for ASCII bytes, each its own unit.
-    /// Most bytes are neither blank nor a line end, start no line and
-    /// complete no window: those only extend the prefix hash, in a loop
-    /// that does nothing else; any other byte takes the general path.
+    /// Inside a line, most bytes start no line and complete no window:
+    /// those only extend the prefix hash, or are blanks and skipped, in a
+    /// loop that does nothing else; line ends, line starts and completed
+    /// windows take the general path.
     fn push_ascii(&mut self, bytes: &[u8], last_line: usize) -> bool {
         let mut i = 0;
         while i < bytes.len() {
             if !self.at_line_start {
+                // Not at a line start, so the previous unit was no CR: a
+                // blank here has no CRLF to break, and is simply skipped.
+                debug_assert!(!self.previous_was_cr);
                 let limit = self.next_completion();
                 let (mut prefix, mut kept) = (self.prefix, self.kept);
-                let from = i;
-                while i < bytes.len() && kept < limit && is_plain(bytes[i]) {
-                    prefix = prefix.wrapping_mul(BASE).wrapping_add(u64::from(bytes[i]));
-                    kept += 1;
+                while i < bytes.len() && kept < limit {
+                    let b = bytes[i];
+                    if is_plain(b) {
+                        prefix = prefix.wrapping_mul(BASE).wrapping_add(u64::from(b));
+                        kept += 1;
+                    } else if b != b' ' && b != b'\t' {
+                        break;
+                    }
                     i += 1;
                 }
                 (self.prefix, self.kept) = (prefix, kept);
-                if i > from {
-                    self.previous_was_cr = false;
-                }
                 if i == bytes.len() {
                     break;
                 }
