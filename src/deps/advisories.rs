@@ -81,14 +81,20 @@ fn home_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `$XDG_CACHE_HOME/tripline/advisory-db`, or `~/.cache/tripline/advisory-db`.
-pub fn default_cache_path() -> PathBuf {
+/// `$XDG_CACHE_HOME/tripline`, or `~/.cache/tripline`: tripline's own
+/// cache, which no scanned tree controls.
+fn cache_root() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("tripline").join("advisory-db")
+    cache.join("tripline")
+}
+
+/// `$XDG_CACHE_HOME/tripline/advisory-db`, or `~/.cache/tripline/advisory-db`.
+pub fn default_cache_path() -> PathBuf {
+    cache_root().join("advisory-db")
 }
 
 /// Whether `path` looks like a RustSec database (it has `crates/`).
@@ -199,8 +205,8 @@ pub struct DbAge {
 
 /// The database's date: its last commit's when it is a git checkout, else
 /// the newest advisory date (see [`DbListing::newest_advisory_date`]),
-/// from `listing` or from a listing made here.
-pub fn age(path: &Path, listing: Option<&DbListing>) -> Option<DbAge> {
+/// from `summary` or from a [`summarize`] made here.
+pub fn age(path: &Path, summary: Option<&DbSummary>) -> Option<DbAge> {
     if path.join(".git").exists() {
         if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI %H"]) {
             if let Some((date, commit)) = date.split_once(' ').filter(|(d, _)| d.len() >= 10) {
@@ -212,19 +218,41 @@ pub fn age(path: &Path, listing: Option<&DbListing>) -> Option<DbAge> {
             }
         }
     }
-    let scanned;
-    let listing = match listing {
-        Some(l) => l,
+    let made;
+    let summary = match summary {
+        Some(s) => s,
         None => {
-            scanned = DbListing::scan(path);
-            &scanned
+            made = summarize(path);
+            &made
         }
     };
-    listing.newest_advisory_date().map(|date| DbAge {
+    summary.newest_date.clone().map(|date| DbAge {
         date,
         judged_by: "newest advisory",
         commit: None,
     })
+}
+
+/// What a listing of the whole database tells `db info` and the
+/// staleness check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSummary {
+    /// Advisories in the database (crates and toolchain).
+    pub count: usize,
+    /// See [`DbListing::newest_advisory_date`].
+    pub newest_date: Option<String>,
+}
+
+/// The summary of the database at `db`: remembered in tripline's cache
+/// while the database's folders are unchanged (see `listing_cache`), else
+/// listed.
+pub fn summarize(db: &Path) -> DbSummary {
+    super::listing_cache::summarize(
+        db,
+        &cache_root().join("db-listings"),
+        SystemTime::now(),
+        || DbListing::scan(db).summary(),
+    )
 }
 
 /// The crate folders of a database (`crates/<name>/`), listed once per
@@ -356,6 +384,13 @@ impl DbListing {
     /// How many advisories the database holds (crates and toolchain).
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    pub fn summary(&self) -> DbSummary {
+        DbSummary {
+            count: self.count,
+            newest_date: self.newest_advisory_date(),
+        }
     }
 
     /// The newest `date` among the database's most recent advisories.

@@ -10,6 +10,7 @@
 
 pub mod advisories;
 pub mod audit;
+mod listing_cache;
 pub mod lockfile;
 pub mod metadata;
 pub mod yanked;
@@ -478,8 +479,8 @@ pub fn run_db_command(
 }
 
 fn print_info(loc: &DbLocation) -> Result<()> {
-    let listing = advisories::DbListing::scan(&loc.path);
-    let age = advisories::age(&loc.path, Some(&listing));
+    let summary = advisories::summarize(&loc.path);
+    let age = advisories::age(&loc.path, Some(&summary));
     println!("path:       {}", loc.path.display());
     println!(
         "commit:     {}",
@@ -491,6 +492,6 @@ fn print_info(loc: &DbLocation) -> Result<()> {
         Some(a) => println!("date:       {} ({})", a.date, a.judged_by),
         None => println!("date:       unknown"),
     }
-    println!("advisories: {}", listing.count());
+    println!("advisories: {}", summary.count);
     Ok(())
 }

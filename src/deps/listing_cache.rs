@@ -1,0 +1,439 @@
+//! Remembered listings of an advisory database that is not a git checkout.
+//!
+//! Dating such a database, and counting its advisories, lists every crate
+//! folder (a thousand of them: see `advisories::DbListing`), and that
+//! listing was the largest single cost of auditing one lockfile. What it
+//! finds only changes when some folder's entries change, and an entry
+//! added, removed or renamed moves that folder's modification and change
+//! times. So the summary (count, newest date) is kept in the user's cache
+//! directory with a digest of every folder's name, inode and times, and
+//! is used again while the digest holds: one `stat` per folder instead of
+//! an open, a read and a close, about a quarter of the cost.
+//!
+//! What it cannot see: a file rewritten in place keeps its folder's times.
+//! New advisories are new files, so a newer database always shows; only
+//! an edit to the date of an existing advisory goes unseen until some
+//! folder changes. A listing made while a folder had just changed (within
+//! [`SETTLE_SECS`]) is not kept: a second change in the same clock tick
+//! would leave the times as they were (git's "racily clean" problem).
+//!
+//! This module never lists advisories itself and never reads them; a
+//! cache it cannot read or write is a cache miss, never an error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use super::advisories::DbSummary;
+
+/// Folders changed this recently (seconds) make a listing not worth
+/// keeping: see the module docs.
+const SETTLE_SECS: i64 = 2;
+
+/// The first line of a cache file; a format change bumps it.
+const HEADER: &str = "tripline db listing v1";
+
+/// The database's summary from `cache_dir` when its folders are as they
+/// were when it was stored; else `scan()`'s, stored for next time. `now`
+/// is the clock the settling rule reads (a parameter for tests).
+pub fn summarize(
+    db: &Path,
+    cache_dir: &Path,
+    now: SystemTime,
+    scan: impl FnOnce() -> DbSummary,
+) -> DbSummary {
+    // The stamp is taken before the listing: a folder that changes during
+    // the listing then fails the next run's stamp, and is listed again.
+    let Some(stamp) = FolderStamp::of(db) else {
+        return scan();
+    };
+    let Some(path) = canonical_text(db) else {
+        return scan();
+    };
+    let file = cache_file(cache_dir, &path);
+    if let Some(summary) = read(&file, &path, &stamp) {
+        return summary;
+    }
+    let summary = scan();
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if stamp.newest_time < now_secs.saturating_sub(SETTLE_SECS) {
+        // A cache that cannot be written only costs the next run a listing.
+        let _ = write(&file, &path, &stamp, &summary);
+    }
+    summary
+}
+
+/// A digest of the identity and times of the database's group folders
+/// (`crates`, `rust`) and of every folder in them, and the latest of
+/// those times, in seconds since the epoch.
+struct FolderStamp {
+    digest: String,
+    newest_time: i64,
+}
+
+impl FolderStamp {
+    /// `None` when the database's `crates` folder cannot be read.
+    fn of(db: &Path) -> Option<FolderStamp> {
+        let mut hasher = Sha256::new();
+        let mut newest_time = i64::MIN;
+        for group in ["crates", "rust"] {
+            let dir = db.join(group);
+            let Some(times) = folder_times(&dir, &mut |name, t| {
+                hasher.update(name.as_bytes());
+                hasher.update([0]);
+                t.feed(&mut hasher);
+                newest_time = newest_time.max(t.newest());
+            }) else {
+                if group == "crates" {
+                    return None;
+                }
+                hasher.update(b"-\0");
+                continue;
+            };
+            hasher.update(group.as_bytes());
+            hasher.update([0]);
+            times.feed(&mut hasher);
+            newest_time = newest_time.max(times.newest());
+        }
+        let digest = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(FolderStamp {
+            digest,
+            newest_time,
+        })
+    }
+}
+
+/// What a directory's `stat` says about changes to its entries.
+struct FolderTimes {
+    inode: u64,
+    modified: (i64, u32),
+    changed: (i64, u32),
+}
+
+impl FolderTimes {
+    fn feed(&self, hasher: &mut Sha256) {
+        hasher.update(self.inode.to_le_bytes());
+        for (secs, nanos) in [self.modified, self.changed] {
+            hasher.update(secs.to_le_bytes());
+            hasher.update(nanos.to_le_bytes());
+        }
+    }
+
+    fn newest(&self) -> i64 {
+        self.modified.0.max(self.changed.0)
+    }
+}
+
+/// The times of directory `dir`, after calling `visit(name, times)` for
+/// each of its folders (dotfiles and plain files left out). `None` when
+/// `dir` cannot be opened. On Unix each folder is `stat`ed relative to
+/// `dir`'s descriptor, names read in place from `getdents`: resolving a
+/// thousand full paths cost as much as the stats.
+#[cfg(unix)]
+fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<FolderTimes> {
+    use rustix::fs::{fstat, openat, statat, AtFlags, FileType, Mode, OFlags, RawDir, CWD};
+    use std::mem::MaybeUninit;
+    let to_times = |st: &rustix::fs::Stat| FolderTimes {
+        inode: st.st_ino,
+        modified: (st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)),
+        changed: (st.st_ctime, u32::try_from(st.st_ctime_nsec).unwrap_or(0)),
+    };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let parent = openat(CWD, dir, flags, Mode::empty()).ok()?;
+    let mut buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
+    let mut entries = RawDir::new(&parent, &mut buf);
+    while let Some(Ok(entry)) = entries.next() {
+        let Some(name) = entry.file_name().to_str().ok() else {
+            continue;
+        };
+        if name.starts_with('.') || entry.file_type() == FileType::RegularFile {
+            continue;
+        }
+        if let Ok(st) = statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+                visit(name, to_times(&st));
+            }
+        }
+    }
+    fstat(&parent).ok().map(|st| to_times(&st))
+}
+
+#[cfg(not(unix))]
+fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<FolderTimes> {
+    let to_times = |m: &std::fs::Metadata| {
+        let since = |t: std::io::Result<SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or((0, 0), |d| {
+                    (
+                        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                        d.subsec_nanos(),
+                    )
+                })
+        };
+        FolderTimes {
+            inode: 0,
+            modified: since(m.modified()),
+            changed: since(m.created()),
+        }
+    };
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        if let Ok(m) = entry.metadata() {
+            if m.is_dir() {
+                visit(&name, to_times(&m));
+            }
+        }
+    }
+    std::fs::metadata(dir).ok().map(|m| to_times(&m))
+}
+
+/// The cache file of the database whose canonical path is `path`: named
+/// by a digest of that path, so each database has its own.
+fn cache_file(cache_dir: &Path, path: &str) -> PathBuf {
+    let digest = Sha256::digest(path.as_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    cache_dir.join(name)
+}
+
+/// The summary stored in `file`, when it is about the database at `path`
+/// and `stamp` still holds. Anything unexpected in the file is a miss.
+fn read(file: &Path, path: &str, stamp: &FolderStamp) -> Option<DbSummary> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let mut field = |key: &str| lines.next()?.strip_prefix(key)?.strip_prefix(' ');
+    if field("path")? != path || field("stamp")? != stamp.digest {
+        return None;
+    }
+    let count = field("count")?.parse().ok()?;
+    let newest_date = match field("newest")? {
+        "-" => None,
+        date => Some(date.to_string()),
+    };
+    Some(DbSummary { count, newest_date })
+}
+
+/// Stores `summary` for the database at `path` under `stamp`, through a
+/// temporary file renamed into place: a concurrent run reads the old file
+/// or the new one, never half of one.
+fn write(file: &Path, path: &str, stamp: &FolderStamp, summary: &DbSummary) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    writeln!(tmp, "{HEADER}")?;
+    writeln!(tmp, "path {path}")?;
+    writeln!(tmp, "stamp {}", stamp.digest)?;
+    writeln!(tmp, "count {}", summary.count)?;
+    writeln!(
+        tmp,
+        "newest {}",
+        summary.newest_date.as_deref().unwrap_or("-")
+    )?;
+    tmp.persist(file).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The database's canonical path as one line of text; `None` when it
+/// cannot be resolved, is not UTF-8 or holds a line break (it would not
+/// read back).
+fn canonical_text(db: &Path) -> Option<String> {
+    let canonical = std::fs::canonicalize(db).ok()?;
+    canonical
+        .to_str()
+        .filter(|p| !p.contains(['\n', '\r']))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deps::advisories::DbListing;
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    /// A database of `advisories` (folder, id, date) under a fresh scratch
+    /// folder, and a cache folder beside it.
+    fn scratch(
+        name: &str,
+        advisories: &[(&str, &str, &str)],
+    ) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let top = tempfile::Builder::new()
+            .prefix(&format!("tripline-{name}-"))
+            .tempdir()
+            .unwrap();
+        let db = top.path().join("db");
+        for (folder, id, date) in advisories {
+            add(&db, folder, id, date);
+        }
+        let cache = top.path().join("cache");
+        (top, db, cache)
+    }
+
+    fn add(db: &Path, folder: &str, id: &str, date: &str) {
+        let dir = db.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = format!("```toml\n[advisory]\nid = \"{id}\"\ndate = \"{date}\"\n```\n");
+        std::fs::write(dir.join(format!("{id}.md")), text).unwrap();
+    }
+
+    /// `summarize` with a listing that counts how often it runs.
+    fn summary(db: &Path, cache: &Path, now: SystemTime, listings: &Cell<u32>) -> DbSummary {
+        summarize(db, cache, now, || {
+            listings.set(listings.get() + 1);
+            DbListing::scan(db).summary()
+        })
+    }
+
+    /// Long after every folder's last change: nothing is too recent to keep.
+    fn later() -> SystemTime {
+        SystemTime::now() + Duration::from_secs(3600)
+    }
+
+    /// Lets the clock move past the tick of the last change, so that the
+    /// next one gives a folder other times.
+    fn next_tick() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_summary_is_listed_once_while_the_folders_hold() {
+        let (_top, db, cache) = scratch(
+            "kept",
+            &[
+                ("crates/a", "RUSTSEC-2024-0001", "2024-01-01"),
+                ("rust/std", "RUSTSEC-2024-0002", "2024-02-02"),
+            ],
+        );
+        let listings = Cell::new(0);
+        let first = summary(&db, &cache, later(), &listings);
+        assert_eq!(first.count, 2);
+        assert_eq!(first.newest_date.as_deref(), Some("2024-02-02"));
+        assert_eq!(summary(&db, &cache, later(), &listings), first);
+        assert_eq!(listings.get(), 1, "the second summary came from the cache");
+        // An edit in place keeps the folder's times: the documented blind
+        // spot, and proof that the answer above came from the cache.
+        std::fs::write(
+            db.join("crates/a/RUSTSEC-2024-0001.md"),
+            "```toml\n[advisory]\nid = \"RUSTSEC-2024-0001\"\ndate = \"2025-05-05\"\n```\n",
+        )
+        .unwrap();
+        assert_eq!(summary(&db, &cache, later(), &listings), first);
+        assert_eq!(listings.get(), 1);
+    }
+
+    #[test]
+    fn a_new_advisory_in_an_old_folder_is_listed_again() {
+        let (_top, db, cache) =
+            scratch("added", &[("crates/a", "RUSTSEC-2024-0001", "2024-01-01")]);
+        let listings = Cell::new(0);
+        summary(&db, &cache, later(), &listings);
+        next_tick();
+        add(&db, "crates/a", "RUSTSEC-2025-0007", "2025-07-07");
+        let after = summary(&db, &cache, later(), &listings);
+        assert_eq!(listings.get(), 2);
+        assert_eq!(
+            (after.count, after.newest_date.as_deref()),
+            (2, Some("2025-07-07"))
+        );
+        // And the new listing is what is remembered now.
+        assert_eq!(summary(&db, &cache, later(), &listings), after);
+        assert_eq!(listings.get(), 2);
+    }
+
+    #[test]
+    fn a_removed_folder_is_listed_again() {
+        let (_top, db, cache) = scratch(
+            "removed",
+            &[
+                ("crates/a", "RUSTSEC-2024-0001", "2024-01-01"),
+                ("crates/b", "RUSTSEC-2025-0001", "2025-01-01"),
+            ],
+        );
+        let listings = Cell::new(0);
+        summary(&db, &cache, later(), &listings);
+        next_tick();
+        std::fs::remove_dir_all(db.join("crates/b")).unwrap();
+        let after = summary(&db, &cache, later(), &listings);
+        assert_eq!(listings.get(), 2);
+        assert_eq!(
+            (after.count, after.newest_date.as_deref()),
+            (1, Some("2024-01-01"))
+        );
+    }
+
+    #[test]
+    fn folders_that_just_changed_are_not_remembered() {
+        let (_top, db, cache) = scratch("racy", &[("crates/a", "RUSTSEC-2024-0001", "2024-01-01")]);
+        let listings = Cell::new(0);
+        summary(&db, &cache, SystemTime::now(), &listings);
+        summary(&db, &cache, SystemTime::now(), &listings);
+        assert_eq!(listings.get(), 2);
+        assert!(!cache.exists() || std::fs::read_dir(&cache).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_cache_file_is_a_miss() {
+        let (_top, db, cache) = scratch(
+            "damaged",
+            &[("crates/a", "RUSTSEC-2024-0001", "2024-01-01")],
+        );
+        let (_other_top, other, _) =
+            scratch("other", &[("crates/z", "RUSTSEC-2023-0001", "2023-01-01")]);
+        let listings = Cell::new(0);
+        let first = summary(&db, &cache, later(), &listings);
+        let file = std::fs::read_dir(&cache)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let stored = std::fs::read_to_string(&file).unwrap();
+        for damaged in [
+            stored.replace("count 1", "count one"),
+            stored.replace("v1", "v0"),
+            stored.lines().take(3).collect::<Vec<_>>().join("\n"),
+            String::from_utf8_lossy(&[0xff, 0xfe, 0x00]).into_owned(),
+        ] {
+            std::fs::write(&file, damaged).unwrap();
+            assert_eq!(summary(&db, &cache, later(), &listings), first);
+        }
+        assert_eq!(listings.get(), 5);
+        // Another database's summary under this database's name (a digest
+        // collision, or a copied cache) is not taken for this one.
+        let other_path = canonical_text(&other).unwrap();
+        std::fs::write(
+            &file,
+            stored.replace(&canonical_text(&db).unwrap(), &other_path),
+        )
+        .unwrap();
+        assert_eq!(summary(&db, &cache, later(), &listings), first);
+        assert_eq!(listings.get(), 6);
+    }
+
+    #[test]
+    fn a_database_without_crates_is_listed_and_not_remembered() {
+        let (_top, db, cache) =
+            scratch("empty", &[("rust/std", "RUSTSEC-2024-0002", "2024-02-02")]);
+        let listings = Cell::new(0);
+        summary(&db, &cache, later(), &listings);
+        summary(&db, &cache, later(), &listings);
+        assert_eq!(listings.get(), 2);
+        assert!(!cache.exists());
+    }
+}
