@@ -293,31 +293,30 @@ impl DbIndex {
             .map(String::as_str)
             .collect();
         let crates_dir = self.root.join("crates");
-        let results = super::map_chunks(
+        let results = super::map_claimed(
             &wanted,
             threads,
-            |part| {
-                let mut loaded = Vec::new();
-                for name in part {
-                    let folder = crates_dir.join(name);
-                    for file in advisory_files(&folder) {
+            |name| {
+                let folder = crates_dir.join(name);
+                advisory_files(&folder)
+                    .into_iter()
+                    .map(|file| {
                         let path = folder.join(file);
                         let advisory = load_one(&path, name);
-                        loaded.push((path, advisory));
-                    }
-                }
-                loaded
+                        (path, advisory)
+                    })
+                    .collect()
             },
-            |_| {
+            |name| {
                 vec![(
-                    self.root.clone(),
+                    crates_dir.join(name),
                     Err("the advisory parser panicked".to_string()),
                 )]
             },
         );
         let mut advisories = Vec::new();
         let mut errors = Vec::new();
-        for (path, loaded) in results {
+        for (path, loaded) in results.into_iter().flatten() {
             match loaded {
                 Ok(Some(a)) => advisories.push(a),
                 Ok(None) => {}

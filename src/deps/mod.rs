@@ -254,63 +254,64 @@ pub fn audit(
 /// audit's cost, and a tree of many lockfiles should not pay it serially.
 /// Results come back in the order of `contents`.
 fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<LockedTree, String>> {
-    map_chunks(
+    map_claimed(
         contents,
         threads,
-        |part| {
-            part.iter()
-                .map(|(_, bytes)| {
-                    // A parser panic (cargo-lock has had some on malformed
-                    // input) is this lockfile's error alone, not that of
-                    // the others in the chunk.
-                    std::panic::catch_unwind(|| match std::str::from_utf8(bytes) {
-                        // Checking first is faster than a lossy pass over
-                        // text that is nearly always valid.
-                        Ok(text) => LockedTree::parse(text),
-                        Err(_) => LockedTree::parse(&String::from_utf8_lossy(bytes)),
-                    })
-                    .unwrap_or_else(|_| Err("the lockfile parser panicked".to_string()))
-                })
-                .collect()
+        |(_, bytes)| match std::str::from_utf8(bytes) {
+            // Checking first is faster than a lossy pass over text that is
+            // nearly always valid.
+            Ok(text) => LockedTree::parse(text),
+            Err(_) => LockedTree::parse(&String::from_utf8_lossy(bytes)),
         },
-        // One result per lockfile even so, to stay aligned with `contents`.
-        |part| {
-            part.iter()
-                .map(|_| Err("the lockfile parser panicked".to_string()))
-                .collect()
-        },
+        // A parser panic (cargo-lock has had some on malformed input) is
+        // this lockfile's error alone.
+        |_| Err("the lockfile parser panicked".to_string()),
     )
 }
 
-/// `work` over `items` in up to `threads` contiguous chunks, the results
-/// in the order of `items`. The calling thread does the first chunk
-/// itself, so a run with one chunk (one lockfile, or one core) starts no
+/// `work` over every item on up to `threads` threads, the results in the
+/// order of `items`. Each thread claims the next unclaimed item when it is
+/// done with its last, so items of uneven cost (a crate with one advisory
+/// and one with forty, a small lockfile and a large one) keep every thread
+/// busy to the end: with fixed halves one thread sat idle for a fifth of
+/// the loading. The calling thread works too, and no more threads start
+/// than there are items, so one item (one lockfile, or one core) starts no
 /// thread: each costs a stack and a malloc arena, which in an audit of a
-/// few milliseconds is not noise. A chunk whose work panics gives
-/// `on_panic(chunk)` instead.
-pub(crate) fn map_chunks<T: Sync, R: Send>(
+/// few milliseconds is not noise. An item whose work panics gives
+/// `on_panic(item)` instead.
+pub(crate) fn map_claimed<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
-    work: impl Fn(&[T]) -> Vec<R> + Sync,
-    on_panic: impl Fn(&[T]) -> Vec<R>,
+    work: impl Fn(&T) -> R + Sync,
+    on_panic: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let chunk = items.len().div_ceil(threads.max(1)).max(1);
-    let mut parts = items.chunks(chunk);
-    let Some(first) = parts.next() else {
-        return Vec::new();
-    };
-    let work = &work;
-    std::thread::scope(|s| {
-        let others: Vec<_> = parts
-            .map(|part| (part, s.spawn(move || work(part))))
-            .collect();
-        let mut out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(first)))
-            .unwrap_or_else(|_| on_panic(first));
-        for (part, worker) in others {
-            out.extend(worker.join().unwrap_or_else(|_| on_panic(part)));
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let claim_all = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)))
+                .unwrap_or_else(|_| on_panic(item));
+            done.push((i, result));
         }
-        out
-    })
+    };
+    let helpers = threads.min(items.len()).saturating_sub(1);
+    let mut done = std::thread::scope(|s| {
+        let others: Vec<_> = (0..helpers).map(|_| s.spawn(claim_all)).collect();
+        let mut done = claim_all();
+        for worker in others {
+            // Panics are caught per item, so a worker that fails to join
+            // panicked in `on_panic` itself: its items are lost, not the run.
+            done.extend(worker.join().unwrap_or_default());
+        }
+        done
+    });
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Loads the advisories the lockfiles need, matches, and fills `out`.
@@ -405,16 +406,12 @@ fn line_hashes_of_matches(
         lines.entry(m.lockfile).or_default().push(line);
     }
     let work: Vec<(usize, Vec<u32>)> = lines.into_iter().collect();
-    map_chunks(
+    map_claimed(
         &work,
         threads,
-        |part| {
-            part.iter()
-                .map(|(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)))
-                .collect()
-        },
-        // A panic while hashing only loses those lockfiles' hashes.
-        |_| Vec::new(),
+        |(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)),
+        // A panic while hashing only loses that lockfile's hashes.
+        |(i, _)| (*i, HashMap::new()),
     )
     .into_iter()
     .collect()
@@ -494,4 +491,35 @@ fn print_info(loc: &DbLocation) -> Result<()> {
     }
     println!("advisories: {}", summary.count);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::map_claimed;
+
+    #[test]
+    fn claimed_work_comes_back_in_item_order_and_a_panic_costs_one_item() {
+        let items: Vec<u64> = (0..200).collect();
+        for threads in [1, 2, 3, 8, 500] {
+            let out = map_claimed(
+                &items,
+                threads,
+                |&n| {
+                    // Uneven work, so threads finish out of order.
+                    if n % 7 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                    assert!(n != 13, "unlucky");
+                    Ok(n * n)
+                },
+                |&n| Err(n),
+            );
+            let expected: Vec<Result<u64, u64>> = items
+                .iter()
+                .map(|&n| if n == 13 { Err(13) } else { Ok(n * n) })
+                .collect();
+            assert_eq!(out, expected, "with {threads} threads");
+        }
+        assert!(map_claimed(&[] as &[u8], 4, |_| 1, |_| 0).is_empty());
+    }
 }
