@@ -301,6 +301,45 @@ fn informational_kinds_do_not_fail_the_run_unless_denied() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// Advisories start loading from the `name = "..."` lines before the
+/// lockfile is parsed; the parse decides. A name only the parser reads (a
+/// literal string) is still audited, and a name on such a line that is not
+/// a locked package (an unused patch) brings no finding and no warning
+/// about its advisories.
+#[test]
+fn the_parse_not_the_name_lines_decides_which_crates_are_audited() {
+    let tree = tempfile::tempdir().unwrap();
+    let lockfile = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "tinyhttp",
+]
+
+[[package]]
+name = 'tinyhttp'
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "077b50f1eee911143050d65779c95da91e5324ccde7ab2c7742d0102ad930a31"
+
+[[patch.unused]]
+name = "rawcell"
+version = "0.4.0"
+"#;
+    std::fs::write(tree.path().join("Cargo.lock"), lockfile).unwrap();
+    let (out, json) = run_json(tree.path(), &[]);
+    let err = stderr(&out);
+    let want = BTreeSet::from([(
+        "RUSTSEC-2024-9001".to_string(),
+        "tinyhttp@1.0.0".to_string(),
+        "Cargo.lock".to_string(),
+    )]);
+    assert_eq!(found(&json), want, "{err}");
+    assert!(!err.contains("rawcell"), "{err}");
+}
+
 #[test]
 fn a_malformed_advisory_is_a_warning_naming_it_and_the_rest_load() {
     let (out, json) = run_json(&fixture("versions/v3"), &[]);

@@ -206,8 +206,7 @@ fn advisory_with_a_multibyte_character_at_byte_20_is_an_error() {
         let dir = db.path().join("crates").join("tinyhttp");
         std::fs::create_dir_all(&dir).expect("creates the crate folder");
         std::fs::write(dir.join("RUSTSEC-2024-0001.md"), text).expect("writes the advisory");
-        let crates: BTreeSet<String> = ["tinyhttp".to_string()].into();
-        let (advisories, errors) = DbIndex::open(db.path()).load_for_crates(&crates, 2);
+        let (advisories, errors) = DbIndex::open(db.path()).load_for_crates(["tinyhttp"], 2);
         assert!(advisories.is_empty());
         assert_eq!(errors.len(), 1, "{errors:?}");
     }

@@ -9,7 +9,7 @@
 //! advisories against packages (that is `audit`).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -275,59 +275,79 @@ impl DbIndex {
         }
     }
 
-    /// The advisories of `crates`, read from `crates/<name>/*.md` and
-    /// parsed on `threads` threads. A file that does not parse, or whose
-    /// name or folder disagrees with its id and package, is a
-    /// [`ScanError`] naming it; the others still load.
-    pub fn load_for_crates(
+    /// The names among `crates` that have a folder in the database. Only
+    /// plain names qualify: a lockfile's names come from a scanned file.
+    pub fn with_folders<'n>(&self, crates: impl IntoIterator<Item = &'n str>) -> Vec<&'n str> {
+        crates
+            .into_iter()
+            .filter(|n| !n.contains(['/', '\\']) && !n.starts_with('.'))
+            .filter(|n| self.crates.contains(*n))
+            .collect()
+    }
+
+    /// The advisories in crate `name`'s folder, each file's path with what
+    /// it gave (see [`sort_loaded`]).
+    pub fn load_crate(&self, name: &str) -> CrateAdvisories {
+        let folder = self.root.join("crates").join(name);
+        advisory_files(&folder)
+            .into_iter()
+            .map(|file| {
+                let path = folder.join(file);
+                let advisory = load_one(&path, name);
+                (path, advisory)
+            })
+            .collect()
+    }
+
+    /// What [`load_crate`](Self::load_crate) gives for a crate whose
+    /// loading panicked.
+    pub fn load_panicked(&self, name: &str) -> CrateAdvisories {
+        vec![(
+            self.root.join("crates").join(name),
+            Err("the advisory parser panicked".to_string()),
+        )]
+    }
+
+    /// The advisories of those of `crates` that have a folder, loaded on
+    /// `threads` threads and sorted (see [`sort_loaded`]).
+    pub fn load_for_crates<'n>(
         &self,
-        crates: &BTreeSet<String>,
+        crates: impl IntoIterator<Item = &'n str>,
         threads: usize,
     ) -> (Vec<Advisory>, Vec<ScanError>) {
-        // Only plain crate names reach a folder: a lockfile's names come from
-        // a scanned file.
-        let wanted: Vec<&str> = crates
-            .iter()
-            .filter(|n| !n.contains(['/', '\\']) && !n.starts_with('.'))
-            .filter(|n| self.crates.contains(n.as_str()))
-            .map(String::as_str)
-            .collect();
-        let crates_dir = self.root.join("crates");
-        let results = super::map_claimed(
+        let wanted = self.with_folders(crates);
+        sort_loaded(super::map_claimed(
             &wanted,
             threads,
-            |name| {
-                let folder = crates_dir.join(name);
-                advisory_files(&folder)
-                    .into_iter()
-                    .map(|file| {
-                        let path = folder.join(file);
-                        let advisory = load_one(&path, name);
-                        (path, advisory)
-                    })
-                    .collect()
-            },
-            |name| {
-                vec![(
-                    crates_dir.join(name),
-                    Err("the advisory parser panicked".to_string()),
-                )]
-            },
-        );
-        let mut advisories = Vec::new();
-        let mut errors = Vec::new();
-        for (path, loaded) in results.into_iter().flatten() {
-            match loaded {
-                Ok(Some(a)) => advisories.push(a),
-                Ok(None) => {}
-                Err(message) => errors.push(ScanError {
-                    path: Some(path.display().to_string()),
-                    message,
-                }),
-            }
-        }
-        (advisories, errors)
+            |name| self.load_crate(name),
+            |name| self.load_panicked(name),
+        ))
     }
+}
+
+/// One crate's advisory files as loaded: each one's path, and its advisory,
+/// `None` for a draft, or what is wrong with it.
+pub type CrateAdvisories = Vec<(PathBuf, Result<Option<Advisory>, String>)>;
+
+/// The advisories of loaded crates, and a [`ScanError`] naming each file
+/// that does not parse or whose name or folder disagrees with its id and
+/// package: the others still count.
+pub fn sort_loaded(
+    loaded: impl IntoIterator<Item = CrateAdvisories>,
+) -> (Vec<Advisory>, Vec<ScanError>) {
+    let mut advisories = Vec::new();
+    let mut errors = Vec::new();
+    for (path, loaded) in loaded.into_iter().flatten() {
+        match loaded {
+            Ok(Some(a)) => advisories.push(a),
+            Ok(None) => {}
+            Err(message) => errors.push(ScanError {
+                path: Some(path.display().to_string()),
+                message,
+            }),
+        }
+    }
+    (advisories, errors)
 }
 
 /// What a listing of a whole database tells: how many advisories it holds

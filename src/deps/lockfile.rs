@@ -417,6 +417,19 @@ fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
     Some((packages, versions, dependencies))
 }
 
+/// The names on the `name = "..."` lines of lockfile `bytes`, read without
+/// parsing it, so that loading their advisories can start beside the
+/// parse. For a lockfile cargo wrote, these are the locked crates; for any
+/// other it is only a guess (a name may be missed, or be one a parse would
+/// refuse), and the parse has the last word.
+pub fn locked_names(bytes: &[u8]) -> impl Iterator<Item = &str> {
+    bytes.split(|&b| b == b'\n').filter_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let name = line.strip_prefix(b"name = \"")?.strip_suffix(b"\"")?;
+        std::str::from_utf8(name).ok()
+    })
+}
+
 /// The text of a TOML basic string without escapes: `"abc"` → `abc`.
 fn quoted(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;

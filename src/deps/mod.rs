@@ -62,9 +62,11 @@ pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>
 }
 
 /// The advisory database's age, judged on a thread of its own from the
-/// start of a run. Dating a database that is not a git checkout lists all
-/// of it (a thousand folders), and the walk and the lockfile parsing leave
-/// a core idle for that; started later, it was the longest step of an audit.
+/// start of a run, in the scheduler's idle class. Dating a database that
+/// is not a git checkout stats or lists all of it (a thousand folders):
+/// no step waits for it before the report, so it takes the time the walk
+/// and the single-threaded steps leave idle, and never a core from the
+/// parsing or the loading.
 pub struct AgeCheck {
     path: PathBuf,
     pending: std::thread::JoinHandle<Option<advisories::DbAge>>,
@@ -81,7 +83,10 @@ impl AgeCheck {
         let path = loc.path.clone();
         let pending = std::thread::Builder::new()
             .name("tripline-db-age".to_string())
-            .spawn(move || advisories::age(&path, None))
+            .spawn(move || {
+                run_when_idle();
+                advisories::age(&path, None)
+            })
             .ok()?;
         Some(AgeCheck {
             path: loc.path,
@@ -98,6 +103,23 @@ impl AgeCheck {
             }
         }
         advisories::age(path, None)
+    }
+}
+
+/// Puts the calling thread in the scheduler's idle class: it then runs
+/// only on a core that nothing else wants. For work that must be done
+/// before the run ends but is on no one's path until then (dating the
+/// database), which so takes idle time instead of a core from the parse
+/// and the loading. Where that class does not exist, nothing changes.
+fn run_when_idle() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid `sched_param` for the call; pid 0 is
+        // the calling thread. A failure leaves the thread as it was.
+        unsafe {
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+        }
     }
 }
 
@@ -171,18 +193,47 @@ pub fn audit(
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
     advisories::ensure(&loc, args.offline, url)?;
     // Parsing the lockfiles and listing the database's crate folders need
-    // nothing from each other.
-    let (parsed, db_index) = std::thread::scope(|s| {
-        let opening = s.spawn(|| advisories::DbIndex::open(&loc.path));
+    // nothing from each other. Nor does loading advisories need the parse:
+    // the crates a lockfile locks can be read off its `name = "..."` lines.
+    // So the thread that lists the folders goes on to load the advisories
+    // of those crates while the others parse, and they join it when they
+    // are done: with one lockfile, loading used to wait for the whole parse
+    // with a core idle. The names are checked against the parse below.
+    let index_cell = std::sync::OnceLock::new();
+    let open_index = || index_cell.get_or_init(|| advisories::DbIndex::open(&loc.path));
+    let loading: ClaimQueue<&str, advisories::CrateAdvisories> = ClaimQueue::new();
+    let load_guessed = |index: &advisories::DbIndex| {
+        loading.items_or(|| {
+            let named: BTreeSet<&str> = contents
+                .iter()
+                .flat_map(|(_, bytes)| lockfile::locked_names(bytes))
+                .collect();
+            index.with_folders(named)
+        });
+        loading.work(
+            |name| index.load_crate(name),
+            |name| index.load_panicked(name),
+        );
+    };
+    let parsed = std::thread::scope(|s| {
+        let early = s.spawn(|| load_guessed(open_index()));
         let parsed = parse_all(&contents, threads);
-        opening.join().map(|index| (parsed, index))
-    })
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "listing the advisory database at {} failed",
-            loc.path.display()
-        )
-    })?;
+        // Waits for the index if the first thread is still listing.
+        let index = open_index();
+        let helpers: Vec<_> = (2..threads)
+            .map(|_| s.spawn(|| load_guessed(index)))
+            .collect();
+        load_guessed(index);
+        // Loading panics are caught per crate; one elsewhere on those
+        // threads (listing the folders) costs nothing, as this thread
+        // listed them again and worked the queue to its end.
+        for worker in helpers.into_iter().chain([early]) {
+            let _ = worker.join();
+        }
+        parsed
+    });
+    let db_index = index_cell.into_inner().unwrap_or_default();
+    let mut guessed = loading.into_results();
     let mut audits: Vec<LockfileAudit<'_>> = Vec::new();
     for ((rel, bytes), parsed) in contents.iter().zip(parsed) {
         match parsed {
@@ -198,6 +249,27 @@ pub fn audit(
         }
     }
     out.lockfiles_audited = audits.len() as u64;
+    // The parse has the last word on which crates are locked: advisories of
+    // a guessed name it does not confirm are dropped (with their errors),
+    // and locked crates the guess missed (a lockfile cargo did not write)
+    // are loaded now.
+    let locked: BTreeSet<&str> = audits
+        .iter()
+        .flat_map(|a| a.tree.packages.iter().map(|p| p.name()))
+        .collect();
+    guessed.retain(|(name, _)| locked.contains(name));
+    // `guessed` is in name order, as the guess was a sorted set.
+    let missed: Vec<&str> = locked
+        .iter()
+        .copied()
+        .filter(|name| guessed.binary_search_by(|(g, _)| g.cmp(name)).is_err())
+        .collect();
+    let (mut advisories, mut load_errors) =
+        advisories::sort_loaded(guessed.into_iter().map(|(_, loaded)| loaded));
+    let (more, more_errors) = db_index.load_for_crates(missed, threads);
+    advisories.extend(more);
+    load_errors.extend(more_errors);
+    out.errors.extend(load_errors);
     // Dating runs `git log` on a git checkout and lists the whole database
     // otherwise: it goes on beside the loading and matching, usually
     // started before the walk (`AgeCheck`).
@@ -223,7 +295,7 @@ pub fn audit(
             settings: &settings,
             threads,
         };
-        let result = audit_with_db(&run, &audits, &db_index, &mut ignores, &mut out);
+        let result = audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out);
         // A panic while dating only loses the warning.
         if let Ok(Some(w)) = stale.join() {
             out.warnings.push(w);
@@ -270,48 +342,97 @@ fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<Locke
 }
 
 /// `work` over every item on up to `threads` threads, the results in the
-/// order of `items`. Each thread claims the next unclaimed item when it is
-/// done with its last, so items of uneven cost (a crate with one advisory
-/// and one with forty, a small lockfile and a large one) keep every thread
-/// busy to the end: with fixed halves one thread sat idle for a fifth of
-/// the loading. The calling thread works too, and no more threads start
-/// than there are items, so one item (one lockfile, or one core) starts no
-/// thread: each costs a stack and a malloc arena, which in an audit of a
-/// few milliseconds is not noise. An item whose work panics gives
-/// `on_panic(item)` instead.
+/// order of `items` (see [`ClaimQueue`]). The calling thread works too,
+/// and no more threads start than there are items, so one item (one
+/// lockfile, or one core) starts no thread: each costs a stack and a
+/// malloc arena, which in an audit of a few milliseconds is not noise.
 pub(crate) fn map_claimed<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     work: impl Fn(&T) -> R + Sync,
     on_panic: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let claim_all = || {
+    let queue = ClaimQueue::new();
+    queue.items_or(|| items.iter().collect());
+    let work = |item: &&T| work(item);
+    let on_panic = |item: &&T| on_panic(item);
+    let helpers = threads.min(items.len()).saturating_sub(1);
+    std::thread::scope(|s| {
+        for _ in 0..helpers {
+            s.spawn(|| queue.work(&work, &on_panic));
+        }
+        queue.work(&work, &on_panic);
+    });
+    queue.into_results().into_iter().map(|(_, r)| r).collect()
+}
+
+/// Work that threads share out one item at a time: each claims the next
+/// unclaimed item when it is done with its last, so items of uneven cost
+/// (a crate with one advisory and one with forty, a small lockfile and a
+/// large one) keep every thread busy to the end; with fixed halves one
+/// thread sat idle for a fifth of the loading. Threads may join at any
+/// time, and the list of items is made by whichever comes first, so a
+/// thread that is early can start before the others are free. An item
+/// whose work panics gives `on_panic(item)` instead.
+pub(crate) struct ClaimQueue<T, R> {
+    items: std::sync::OnceLock<Vec<T>>,
+    next: std::sync::atomic::AtomicUsize,
+    done: std::sync::Mutex<Vec<(usize, R)>>,
+}
+
+impl<T: Sync, R: Send> ClaimQueue<T, R> {
+    pub fn new() -> ClaimQueue<T, R> {
+        ClaimQueue {
+            items: std::sync::OnceLock::new(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            done: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The items: made by `make`, unless a thread made them already (or is
+    /// making them: then this waits for it).
+    pub fn items_or(&self, make: impl FnOnce() -> Vec<T>) -> &[T] {
+        self.items.get_or_init(make)
+    }
+
+    /// Claims and works items until none is left; nothing before the items
+    /// are made.
+    pub fn work(&self, work: impl Fn(&T) -> R, on_panic: impl Fn(&T) -> R) {
+        let Some(items) = self.items.get() else {
+            return;
+        };
         let mut done = Vec::new();
         loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(item) = items.get(i) else {
-                return done;
+                break;
             };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)))
                 .unwrap_or_else(|_| on_panic(item));
             done.push((i, result));
         }
-    };
-    let helpers = threads.min(items.len()).saturating_sub(1);
-    let mut done = std::thread::scope(|s| {
-        let others: Vec<_> = (0..helpers).map(|_| s.spawn(claim_all)).collect();
-        let mut done = claim_all();
-        for worker in others {
-            // Panics are caught per item, so a worker that fails to join
-            // panicked in `on_panic` itself: its items are lost, not the run.
-            done.extend(worker.join().unwrap_or_default());
-        }
-        done
-    });
-    done.sort_unstable_by_key(|&(i, _)| i);
-    done.into_iter().map(|(_, result)| result).collect()
+        // A poisoned lock only means another thread panicked while pushing
+        // its results; what is in it is still whole.
+        let mut all = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        all.extend(done);
+    }
+
+    /// Each item with its result, in the order of the items; an item no
+    /// thread got to is left out.
+    pub fn into_results(self) -> Vec<(T, R)> {
+        let mut done = self.done.into_inner().unwrap_or_else(|e| e.into_inner());
+        done.sort_unstable_by_key(|&(i, _)| i);
+        let mut items: Vec<Option<T>> = self
+            .items
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Some)
+            .collect();
+        done.into_iter()
+            .filter_map(|(i, r)| Some((items.get_mut(i)?.take()?, r)))
+            .collect()
+    }
 }
 
 /// Loads the advisories the lockfiles need, matches, and fills `out`.
@@ -320,7 +441,7 @@ pub(crate) fn map_claimed<T: Sync, R: Send>(
 fn audit_with_db(
     run: &AuditRun<'_>,
     audits: &[LockfileAudit<'_>],
-    index: &advisories::DbIndex,
+    advs: &[rustsec::Advisory],
     ignores: &mut Ignores,
     out: &mut DepsOutcome,
 ) -> Result<BTreeMap<usize, metadata::DependencyKinds>> {
@@ -330,12 +451,6 @@ fn audit_with_db(
         settings,
         threads,
     } = *run;
-    let crates: BTreeSet<String> = audits
-        .iter()
-        .flat_map(|a| a.tree.packages.iter().map(|p| p.name().to_string()))
-        .collect();
-    let (advs, errors) = index.load_for_crates(&crates, threads);
-    out.errors.extend(errors);
 
     // --metadata: per lockfile, the kinds of its packages. A lockfile cargo
     // cannot resolve keeps its findings, without kinds, and says why.
@@ -359,7 +474,7 @@ fn audit_with_db(
         }
     }
 
-    let matches: Vec<audit::Match<'_>> = audit::find_matches(audits, &advs, settings)
+    let matches: Vec<audit::Match<'_>> = audit::find_matches(audits, advs, settings)
         .into_iter()
         .filter(|m| !ignores.ignores(m.advisory))
         .collect();
