@@ -17,6 +17,12 @@ use std::str::FromStr;
 
 use rustsec::cargo_lock::{Lockfile, Name, Package, SourceId, Version};
 
+/// The maps of a parse, keyed by names and sources from the file: hashed
+/// with foldhash rather than SipHash, which was a tenth of parsing a large
+/// lockfile. Its keys are seeded per process, so a crafted lockfile cannot
+/// aim collisions at it.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A parsed lockfile with line ranges and a graph.
 #[derive(Debug)]
 pub struct LockedTree {
@@ -229,14 +235,14 @@ impl LockedTree {
 /// The packages of each name, without a list per name: the first index
 /// of a name, then a chain through `next`.
 struct NameIndex<'a> {
-    first: HashMap<&'a str, usize>,
+    first: FastMap<&'a str, usize>,
     /// `next[i]`: the next package with package `i`'s name (`usize::MAX`: none).
     next: Vec<usize>,
 }
 
 impl<'a> NameIndex<'a> {
     fn new(packages: &'a [LockedPackage]) -> NameIndex<'a> {
-        let mut first = HashMap::with_capacity(packages.len());
+        let mut first = FastMap::with_capacity_and_hasher(packages.len(), Default::default());
         let mut next = vec![usize::MAX; packages.len()];
         // Backwards, so each chain runs in file order.
         for (i, p) in packages.iter().enumerate().rev() {
@@ -305,7 +311,7 @@ impl<'a> RawPackage<'a> {
     fn resolve(
         self,
         entries: &[&'a str],
-        sources: &mut HashMap<&'a str, SourceId>,
+        sources: &mut SourceCache<'a>,
     ) -> Option<(LockedPackage, Vec<DependencyRef<'a>>)> {
         let source = match self.source {
             Some(s) => Some(source_id(s, sources)?),
@@ -340,20 +346,29 @@ impl<'a> RawPackage<'a> {
 /// line; `None` as soon as a line is not of the shapes cargo writes, and
 /// the caller falls back to [`parse_any_toml`].
 fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
-    let mut raw: Vec<RawPackage<'_>> = Vec::new();
+    // Cargo writes no escapes: one search of the whole text spares looking
+    // for them in every value.
+    if text.as_bytes().contains(&b'\\') {
+        return None;
+    }
+    // Sized from the text (a package block is rarely under 100 bytes, a
+    // dependency entry under 10): growing them a push at a time copied
+    // them over and over.
+    let mut raw: Vec<RawPackage<'_>> = Vec::with_capacity(text.len() / 100 + 1);
     // Every package's dependency entries, one list for the file.
-    let mut entries: Vec<&str> = Vec::new();
+    let mut entries: Vec<&str> = Vec::with_capacity(text.len() / 10 + 1);
     let mut in_dependencies = false;
     for (idx, line) in short_lines(text).enumerate() {
         let lineno = u32::try_from(idx + 1).ok()?;
-        let line = line.trim_end();
+        // Cargo's blanks are ASCII: the Unicode-aware `trim_end` cost more.
+        let line = line.trim_end_matches([' ', '\t']);
         if in_dependencies {
             let block = raw.last_mut()?;
             block.end = lineno;
             if line == "]" {
                 in_dependencies = false;
             } else {
-                let entry = line.trim_start().strip_suffix(',')?;
+                let entry = line.trim_start_matches(' ').strip_suffix(',')?;
                 entries.push(quoted(entry)?);
                 if let Some(range) = block.dependencies.as_mut() {
                     range.end = entries.len();
@@ -403,7 +418,7 @@ fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
     if in_dependencies {
         return None;
     }
-    let mut sources = HashMap::new();
+    let mut sources = SourceCache::default();
     let mut packages = Vec::with_capacity(raw.len());
     let mut versions = Vec::with_capacity(raw.len());
     let mut dependencies = Vec::with_capacity(raw.len());
@@ -430,13 +445,11 @@ pub fn locked_names(bytes: &[u8]) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The text of a TOML basic string without escapes: `"abc"` → `abc`.
+/// The text of a TOML basic string: `"abc"` → `abc`. Escapes need not be
+/// looked for: a text with a backslash never reaches this parser.
 fn quoted(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    let plain = inner
-        .bytes()
-        .fold(true, |ok, b| ok & (b != b'"') & (b != b'\\'));
-    plain.then_some(inner)
+    (!inner.contains('"')).then_some(inner)
 }
 
 /// The lines of `text`, as [`str::lines`] gives them. Lockfile lines are
@@ -463,25 +476,54 @@ fn key_value(line: &str) -> Option<(&str, &str)> {
     Some((key, value))
 }
 
+/// Sources parsed so far, by their text. Nearly every package of a
+/// lockfile has the same source as the one before it (crates.io), so that
+/// one is checked first, without hashing.
+#[derive(Default)]
+struct SourceCache<'a> {
+    last: Option<(&'a str, SourceId)>,
+    all: FastMap<&'a str, SourceId>,
+}
+
 /// A source, parsed once per distinct text.
-fn source_id<'a>(text: &'a str, cache: &mut HashMap<&'a str, SourceId>) -> Option<SourceId> {
-    if let Some(id) = cache.get(text) {
-        return Some(id.clone());
+fn source_id<'a>(text: &'a str, cache: &mut SourceCache<'a>) -> Option<SourceId> {
+    if let Some((last, id)) = &cache.last {
+        if *last == text {
+            return Some(id.clone());
+        }
     }
-    let id = SourceId::from_str(text).ok()?;
-    cache.insert(text, id.clone());
+    let id = match cache.all.get(text) {
+        Some(id) => id.clone(),
+        None => {
+            let id = SourceId::from_str(text).ok()?;
+            cache.all.insert(text, id.clone());
+            id
+        }
+    };
+    cache.last = Some((text, id.clone()));
     Some(id)
 }
 
 /// `name`, `name version` or `name version (source)`.
-fn dependency_ref<'a>(
-    entry: &'a str,
-    sources: &mut HashMap<&'a str, SourceId>,
-) -> Option<DependencyRef<'a>> {
-    let mut parts = entry.splitn(3, ' ');
-    let name = parts.next().filter(|n| !n.is_empty())?;
-    let version = parts.next();
-    let source = match parts.next() {
+fn dependency_ref<'a>(entry: &'a str, sources: &mut SourceCache<'a>) -> Option<DependencyRef<'a>> {
+    // Split at spaces by hand: `splitn`'s searcher was a twentieth of
+    // parsing a large lockfile, for entries of a few bytes.
+    let split = |s: &'a str| match s.bytes().position(|b| b == b' ') {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let (name, rest) = split(entry);
+    if name.is_empty() {
+        return None;
+    }
+    let (version, source) = match rest {
+        Some(rest) => {
+            let (version, source) = split(rest);
+            (Some(version), source)
+        }
+        None => (None, None),
+    };
+    let source = match source {
         Some(s) => Some(source_id(s.strip_prefix('(')?.strip_suffix(')')?, sources)?),
         None => None,
     };
