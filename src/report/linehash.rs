@@ -159,6 +159,17 @@ fn is_plain(b: u8) -> bool {
     !matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// [`LineHasher`]'s per-unit state, held in locals over a run of units.
+#[derive(Clone, Copy)]
+struct Cursor {
+    prefix: u64,
+    kept: u64,
+    at_line_start: bool,
+    previous_was_cr: bool,
+    /// Where the oldest pending line's window completes (`u64::MAX`: none).
+    next_completion: u64,
+}
+
 /// The state of GitHub's rolling hash over one file.
 ///
 /// GitHub's code keeps a ring of the last 100 units and subtracts the one
@@ -216,58 +227,74 @@ impl LineHasher {
         }
     }
 
+    /// The per-unit state, copied out for a run of units so that it lives
+    /// in registers, and written back after.
+    #[inline(always)]
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            prefix: self.prefix,
+            kept: self.kept,
+            at_line_start: self.at_line_start,
+            previous_was_cr: self.previous_was_cr,
+            next_completion: self.next_completion(),
+        }
+    }
+
+    #[inline(always)]
+    fn store(&mut self, c: &Cursor) {
+        self.prefix = c.prefix;
+        self.kept = c.kept;
+        self.at_line_start = c.at_line_start;
+        self.previous_was_cr = c.previous_was_cr;
+    }
+
+    /// Feeds one UTF-16 unit; `false` once the values of lines 1 to
+    /// `last_line` are known (checked at line ends only, as the test is on
+    /// the hot path), and the caller may stop.
+    #[inline(always)]
+    fn step(&mut self, c: &mut Cursor, raw: u16, last_line: usize) -> bool {
+        // The LF of a CRLF was already counted by its CR. Note that a space
+        // or tab between CR and LF also clears the flag, as in GitHub's code.
+        if raw == SPACE || raw == TAB || (c.previous_was_cr && raw == LF) {
+            c.previous_was_cr = false;
+            return !(raw == LF && self.values.len() >= last_line);
+        }
+        c.previous_was_cr = raw == CR;
+        let unit = if raw == CR { LF } else { raw };
+        // The window of the line that started 100 kept units ago is
+        // complete before this unit enters.
+        if c.kept == c.next_completion {
+            self.complete_line(c.prefix);
+            c.next_completion = self.next_completion();
+        }
+        if c.at_line_start {
+            c.at_line_start = false;
+            self.line_number += 1;
+            self.pending.push_back((c.kept, c.prefix));
+            c.next_completion = c.next_completion.min(c.kept + WINDOW as u64);
+        }
+        c.prefix = c.prefix.wrapping_mul(BASE).wrapping_add(u64::from(unit));
+        c.kept += 1;
+        if unit == LF {
+            c.at_line_start = true;
+            return !(raw == LF && self.values.len() >= last_line);
+        }
+        true
+    }
+
     /// Feeds UTF-16 units of the file; `false` once the values of lines 1
-    /// to `last_line` are known (checked at line ends only, as the test is
-    /// on the hot path), and the caller may stop. The per-unit state lives
-    /// in locals, kept in registers.
+    /// to `last_line` are known, and the caller may stop.
     #[inline(always)]
     fn push_all(&mut self, units: impl Iterator<Item = u16>, last_line: usize) -> bool {
-        let mut prefix = self.prefix;
-        let mut kept = self.kept;
-        let mut at_line_start = self.at_line_start;
-        let mut previous_was_cr = self.previous_was_cr;
-        let mut next_completion = self.next_completion();
+        let mut c = self.cursor();
         let mut going = true;
         for raw in units {
-            // The LF of a CRLF was already counted by its CR. Note that a
-            // space or tab between CR and LF also clears the flag, as in
-            // GitHub's code.
-            if raw == SPACE || raw == TAB || (previous_was_cr && raw == LF) {
-                previous_was_cr = false;
-                if raw == LF && self.values.len() >= last_line {
-                    going = false;
-                    break;
-                }
-                continue;
-            }
-            previous_was_cr = raw == CR;
-            let unit = if raw == CR { LF } else { raw };
-            // The window of the line that started 100 kept units ago is
-            // complete before this unit enters.
-            if kept == next_completion {
-                self.complete_line(prefix);
-                next_completion = self.next_completion();
-            }
-            if at_line_start {
-                at_line_start = false;
-                self.line_number += 1;
-                self.pending.push_back((kept, prefix));
-                next_completion = next_completion.min(kept + WINDOW as u64);
-            }
-            prefix = prefix.wrapping_mul(BASE).wrapping_add(u64::from(unit));
-            kept += 1;
-            if unit == LF {
-                at_line_start = true;
-                if raw == LF && self.values.len() >= last_line {
-                    going = false;
-                    break;
-                }
+            if !self.step(&mut c, raw, last_line) {
+                going = false;
+                break;
             }
         }
-        self.prefix = prefix;
-        self.kept = kept;
-        self.at_line_start = at_line_start;
-        self.previous_was_cr = previous_was_cr;
+        self.store(&c);
         going
     }
 
@@ -275,17 +302,19 @@ impl LineHasher {
     /// Inside a line, most bytes start no line and complete no window:
     /// those only extend the prefix hash, or are blanks and skipped, in a
     /// loop that does nothing else; line ends, line starts and completed
-    /// windows take the general path.
+    /// windows take the general step. Calling `push_all` for each of those
+    /// (several a line) was half the time of a lockfile's hashes.
     fn push_ascii(&mut self, bytes: &[u8], last_line: usize) -> bool {
+        let mut c = self.cursor();
         let mut i = 0;
+        let mut going = true;
         while i < bytes.len() {
-            if !self.at_line_start {
+            if !c.at_line_start {
                 // Not at a line start, so the previous unit was no CR: a
                 // blank here has no CRLF to break, and is simply skipped.
-                debug_assert!(!self.previous_was_cr);
-                let limit = self.next_completion();
-                let (mut prefix, mut kept) = (self.prefix, self.kept);
-                while i < bytes.len() && kept < limit {
+                debug_assert!(!c.previous_was_cr);
+                let (mut prefix, mut kept) = (c.prefix, c.kept);
+                while i < bytes.len() && kept < c.next_completion {
                     let b = bytes[i];
                     if is_plain(b) {
                         prefix = prefix.wrapping_mul(BASE).wrapping_add(u64::from(b));
@@ -295,17 +324,19 @@ impl LineHasher {
                     }
                     i += 1;
                 }
-                (self.prefix, self.kept) = (prefix, kept);
+                (c.prefix, c.kept) = (prefix, kept);
                 if i == bytes.len() {
                     break;
                 }
             }
-            if !self.push_all(std::iter::once(u16::from(bytes[i])), last_line) {
-                return false;
+            if !self.step(&mut c, u16::from(bytes[i]), last_line) {
+                going = false;
+                break;
             }
             i += 1;
         }
-        true
+        self.store(&c);
+        going
     }
 
     /// Pads the end of the file (one unit 65535, then zeros until every
