@@ -15,7 +15,7 @@ pub mod lockfile;
 pub mod metadata;
 pub mod yanked;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -204,10 +204,11 @@ pub fn audit(
     let loading: ClaimQueue<&str, advisories::CrateAdvisories> = ClaimQueue::new();
     let load_guessed = |index: &advisories::DbIndex| {
         loading.items_or(|| {
-            let named: BTreeSet<&str> = contents
-                .iter()
-                .flat_map(|(_, bytes)| lockfile::locked_names(bytes))
-                .collect();
+            let named = distinct_sorted(
+                contents
+                    .iter()
+                    .flat_map(|(_, bytes)| lockfile::locked_names(bytes)),
+            );
             index.with_folders(named)
         });
         loading.work(
@@ -253,12 +254,13 @@ pub fn audit(
     // a guessed name it does not confirm are dropped (with their errors),
     // and locked crates the guess missed (a lockfile cargo did not write)
     // are loaded now.
-    let locked: BTreeSet<&str> = audits
-        .iter()
-        .flat_map(|a| a.tree.packages.iter().map(|p| p.name()))
-        .collect();
-    guessed.retain(|(name, _)| locked.contains(name));
-    // `guessed` is in name order, as the guess was a sorted set.
+    let locked = distinct_sorted(
+        audits
+            .iter()
+            .flat_map(|a| a.tree.packages.iter().map(|p| p.name())),
+    );
+    guessed.retain(|(name, _)| locked.binary_search(name).is_ok());
+    // `guessed` is in name order, as the guess was sorted.
     let missed: Vec<&str> = locked
         .iter()
         .copied()
@@ -339,6 +341,17 @@ fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<Locke
         // this lockfile's error alone.
         |_| Err("the lockfile parser panicked".to_string()),
     )
+}
+
+/// The distinct names among `names`, sorted. Fifty lockfiles name the same
+/// few hundred crates forty thousand times: a hash set drops the repeats
+/// before anything is compared in order (a sorted set of them all was an
+/// eighth of such an audit, in string comparisons).
+fn distinct_sorted<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+    let mut distinct: Vec<&str> = names.filter(|n| seen.insert(n)).collect();
+    distinct.sort_unstable();
+    distinct
 }
 
 /// `work` over every item on up to `threads` threads, the results in the
