@@ -112,11 +112,7 @@ fn secret_hash(rule: &str, path: &str, secret: &str) -> String {
         mac.update(&(part.len() as u64).to_le_bytes());
         mac.update(part.as_bytes());
     }
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::finding::lower_hex(&mac.finalize().into_bytes())
 }
 
 /// The file's shape on disk.

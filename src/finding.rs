@@ -303,8 +303,13 @@ pub fn fingerprint(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    lower_hex(&h.finalize()[..16])
+}
+
+/// `bytes` as lowercase hex, two digits a byte: how digests are written
+/// wherever tripline stores or prints one.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a report needs to describe a rule (SARIF's `reportingDescriptor`).

@@ -478,10 +478,9 @@ fn advisory_files(folder: &Path) -> Vec<String> {
 /// listing a database several times slower.
 #[cfg(unix)]
 fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
-    use rustix::fs::{openat, Mode, OFlags, RawDir, CWD};
+    use rustix::fs::RawDir;
     use std::mem::MaybeUninit;
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let Ok(parent) = openat(CWD, dir, flags, Mode::empty()) else {
+    let Some(parent) = open_folder(rustix::fs::CWD, dir) else {
         return;
     };
     let mut folder_buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
@@ -491,7 +490,7 @@ fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
         let Some(folder) = visible(entry.file_name()) else {
             continue;
         };
-        let Ok(fd) = openat(&parent, folder, flags, Mode::empty()) else {
+        let Some(fd) = open_folder(&parent, folder) else {
             continue;
         };
         let mut files = RawDir::new(&fd, &mut file_buf);
@@ -503,10 +502,22 @@ fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
     }
 }
 
+/// Folder `name` (relative to `at`, or a whole path from `CWD`), opened
+/// for listing; `None` when it cannot be.
+#[cfg(unix)]
+pub(super) fn open_folder(
+    at: impl rustix::fd::AsFd,
+    name: impl rustix::path::Arg,
+) -> Option<rustix::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::openat(at, name, flags, Mode::empty()).ok()
+}
+
 /// A directory entry's name as text, unless it is a dotfile (or not UTF-8:
 /// no advisory or crate folder is).
 #[cfg(unix)]
-fn visible(name: &std::ffi::CStr) -> Option<&str> {
+pub(super) fn visible(name: &std::ffi::CStr) -> Option<&str> {
     name.to_str().ok().filter(|n| !n.starts_with('.'))
 }
 

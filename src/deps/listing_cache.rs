@@ -27,6 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use super::advisories::DbSummary;
+use crate::finding::lower_hex;
 
 /// Folders changed this recently (seconds) make a listing not worth
 /// keeping: see the module docs.
@@ -99,13 +100,8 @@ impl FolderStamp {
             times.feed(&mut hasher);
             newest_time = newest_time.max(times.newest());
         }
-        let digest = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         Some(FolderStamp {
-            digest,
+            digest: lower_hex(&hasher.finalize()),
             newest_time,
         })
     }
@@ -139,22 +135,22 @@ impl FolderTimes {
 /// thousand full paths cost as much as the stats.
 #[cfg(unix)]
 fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<FolderTimes> {
-    use rustix::fs::{fstat, openat, statat, AtFlags, FileType, Mode, OFlags, RawDir, CWD};
+    use super::advisories::{open_folder, visible};
+    use rustix::fs::{fstat, statat, AtFlags, FileType, RawDir, CWD};
     use std::mem::MaybeUninit;
     let to_times = |st: &rustix::fs::Stat| FolderTimes {
         inode: st.st_ino,
         modified: (st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)),
         changed: (st.st_ctime, u32::try_from(st.st_ctime_nsec).unwrap_or(0)),
     };
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let parent = openat(CWD, dir, flags, Mode::empty()).ok()?;
+    let parent = open_folder(CWD, dir)?;
     let mut buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
     let mut entries = RawDir::new(&parent, &mut buf);
     while let Some(Ok(entry)) = entries.next() {
-        let Some(name) = entry.file_name().to_str().ok() else {
+        let Some(name) = visible(entry.file_name()) else {
             continue;
         };
-        if name.starts_with('.') || entry.file_type() == FileType::RegularFile {
+        if entry.file_type() == FileType::RegularFile {
             continue;
         }
         if let Ok(st) = statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -204,9 +200,7 @@ fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<
 /// The cache file of the database whose canonical path is `path`: named
 /// by a digest of that path, so each database has its own.
 fn cache_file(cache_dir: &Path, path: &str) -> PathBuf {
-    let digest = Sha256::digest(path.as_bytes());
-    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    cache_dir.join(name)
+    cache_dir.join(lower_hex(&Sha256::digest(path.as_bytes())[..8]))
 }
 
 /// The summary stored in `file`, when it is about the database at `path`

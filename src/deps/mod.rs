@@ -272,7 +272,8 @@ pub fn audit(
     advisories.extend(more);
     load_errors.extend(more_errors);
     out.errors.extend(load_errors);
-    // Dating runs `git log` on a git checkout and lists the whole database
+    // Dating runs `git log` on a git checkout and stats (or, when its
+    // remembered listing is out of date, lists) the whole database
     // otherwise: it goes on beside the loading and matching, usually
     // started before the walk (`AgeCheck`).
     let max_age = args.max_db_age.or(config.deps.max_db_age);
