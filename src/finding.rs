@@ -309,7 +309,13 @@ pub fn fingerprint(parts: &[&str]) -> String {
 /// `bytes` as lowercase hex, two digits a byte: how digests are written
 /// wherever tripline stores or prints one.
 pub fn lower_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    hex
 }
 
 /// What a report needs to describe a rule (SARIF's `reportingDescriptor`).

@@ -1,9 +1,10 @@
 //! Matching lockfile packages against advisories, and turning each match
 //! into a [`Finding`] with its location, fix and dependency path.
 //!
-//! The match itself is rustsec's [`Query`] (version ranges, source,
-//! platform, withdrawn), applied per package exactly as cargo-audit applies
-//! it, so the two agree on what is affected. This module adds what
+//! The match is what rustsec's `Query` decides (version ranges, source,
+//! platform, withdrawn) for a query of one package, as cargo-audit makes
+//! it, so the two agree on what is affected; [`Candidates`] decides it
+//! without the copies a `Query` makes per package. This module adds what
 //! cargo-audit does not have: one run over many lockfiles, exact lockfile
 //! lines, expiring ignores. It does not read the database or format output.
 
@@ -12,9 +13,8 @@ use std::fmt::Write as _;
 
 use anyhow::{bail, Result};
 use rustsec::advisory::{Advisory, Informational, License};
-use rustsec::database::Query;
 use rustsec::platforms::target::{Arch, OS};
-use rustsec::semver;
+use rustsec::{semver, SourceId};
 
 use crate::config::AdvisoryIgnore;
 use crate::finding::{
@@ -23,6 +23,7 @@ use crate::finding::{
 
 use super::advisories::{parse_ymd, today};
 use super::lockfile::LockedTree;
+use super::FastMap;
 
 /// A lockfile ready to audit.
 pub struct LockfileAudit<'a> {
@@ -81,62 +82,108 @@ pub fn kind_of(adv: &Advisory) -> Option<FindingKind> {
     }
 }
 
-/// One advisory applying to one package of one lockfile.
+/// One advisory applying to one package of a lockfile.
 pub struct Match<'a> {
-    pub lockfile: usize,
+    /// The package's index in its lockfile's tree.
     pub package: usize,
     pub advisory: &'a Advisory,
     pub kind: FindingKind,
 }
 
-/// Every (lockfile, package, advisory) that applies.
-pub fn find_matches<'a>(
-    lockfiles: &[LockfileAudit<'_>],
-    advisories: &'a [Advisory],
-    settings: &MatchSettings,
-) -> Vec<Match<'a>> {
-    let mut by_crate: HashMap<&str, Vec<&Advisory>> = HashMap::new();
-    for a in advisories {
-        by_crate
-            .entry(a.metadata.package.as_str())
-            .or_default()
-            .push(a);
-    }
-    let mut out = Vec::new();
-    for (li, lf) in lockfiles.iter().enumerate() {
-        for (pi, p) in lf.tree.packages.iter().enumerate() {
-            // Like cargo-audit: only crates.io packages; a path or git
-            // package of the same name is not the published crate.
-            if !p
-                .package
-                .source
-                .as_ref()
-                .is_some_and(|s| s.is_default_registry())
-            {
+/// The advisories that may apply to each crate, by crate name, with what a
+/// match needs worked out once per advisory rather than once per package.
+/// Withdrawn advisories, and informational kinds cargo-audit does not
+/// report, are left out here.
+pub struct Candidates<'a> {
+    by_crate: FastMap<&'a str, Vec<(&'a Advisory, FindingKind)>>,
+    /// The source of an advisory that names none: the crates.io index, as
+    /// rustsec assumes. Made once: rustsec's `Query` parses its URL again
+    /// for every package and advisory it compares, which was most of the
+    /// matching of fifty lockfiles.
+    crates_io: SourceId,
+}
+
+impl<'a> Candidates<'a> {
+    pub fn new(advisories: &'a [Advisory]) -> Candidates<'a> {
+        let mut by_crate: FastMap<&str, Vec<(&Advisory, FindingKind)>> = FastMap::default();
+        for adv in advisories {
+            if adv.metadata.withdrawn.is_some() {
                 continue;
             }
-            let Some(cands) = by_crate.get(p.name()) else {
+            let Some(kind) = kind_of(adv) else { continue };
+            by_crate
+                .entry(adv.metadata.package.as_str())
+                .or_default()
+                .push((adv, kind));
+        }
+        Candidates {
+            by_crate,
+            crates_io: SourceId::default(),
+        }
+    }
+
+    /// Every (package, advisory) of one lockfile that applies, in package
+    /// order. Like cargo-audit, only crates.io packages are matched: a
+    /// path or git package of the same name is not the published crate.
+    pub fn matches_in(&self, tree: &LockedTree, settings: &MatchSettings) -> Vec<Match<'a>> {
+        let mut out = Vec::new();
+        for (pi, p) in tree.packages.iter().enumerate() {
+            let Some(source) = p.package.source.as_ref() else {
                 continue;
             };
-            let query = Query::new()
-                .package(&p.package)
-                .withdrawn(false)
-                .target_os(settings.target_os.clone())
-                .target_arch(settings.target_arch.clone());
-            for adv in cands {
-                let Some(kind) = kind_of(adv) else { continue };
-                if query.matches(adv) {
+            if !source.is_default_registry() {
+                continue;
+            }
+            let Some(cands) = self.by_crate.get(p.name()) else {
+                continue;
+            };
+            for &(advisory, kind) in cands {
+                if self.applies(advisory, &p.package.version, source, settings) {
                     out.push(Match {
-                        lockfile: li,
                         package: pi,
-                        advisory: adv,
+                        advisory,
                         kind,
                     });
                 }
             }
         }
+        out
     }
-    out
+
+    /// Whether `adv` (one of this crate's candidates: same name, not
+    /// withdrawn) applies to `version` from `source` on the target
+    /// platform: rustsec's `Query::matches`, check for check.
+    fn applies(
+        &self,
+        adv: &Advisory,
+        version: &rustsec::Version,
+        source: &SourceId,
+        settings: &MatchSettings,
+    ) -> bool {
+        let adv_source = adv.metadata.source.as_ref().unwrap_or(&self.crates_io);
+        adv.versions.is_vulnerable(version)
+            && adv_source.kind() == source.kind()
+            && adv_source.url() == source.url()
+            && on_target(adv, settings)
+    }
+}
+
+/// Whether an advisory limited to some platforms covers the target, when
+/// one is set: an empty list on either side means every platform.
+fn on_target(adv: &Advisory, settings: &MatchSettings) -> bool {
+    let Some(affected) = &adv.affected else {
+        return true;
+    };
+    let arch = affected.arch.is_empty()
+        || settings.target_arch.is_empty()
+        || settings
+            .target_arch
+            .iter()
+            .any(|a| affected.arch.contains(a));
+    let os = affected.os.is_empty()
+        || settings.target_os.is_empty()
+        || settings.target_os.iter().any(|o| affected.os.contains(o));
+    arch && os
 }
 
 /// The ignores in force, and what became of them.
@@ -195,18 +242,20 @@ impl Ignores {
         Ok(Ignores { active, warnings })
     }
 
-    /// Whether `id` (or one of its aliases) is ignored; records the use.
-    pub fn ignores(&mut self, adv: &Advisory) -> bool {
-        let mut hit = false;
-        let ids = std::iter::once(adv.metadata.id.as_str())
-            .chain(adv.metadata.aliases.iter().map(|a| a.as_str()));
-        for id in ids {
+    /// Whether the advisory's id (or one of its aliases) is ignored. Only
+    /// reads, so that lockfiles can be audited in parallel; the caller
+    /// then records each use with [`mark_used`](Self::mark_used).
+    pub fn covers(&self, adv: &Advisory) -> bool {
+        ids_of(adv).any(|id| self.active.contains_key(id))
+    }
+
+    /// Records that the ignores of the advisory's id and aliases applied.
+    pub fn mark_used(&mut self, adv: &Advisory) {
+        for id in ids_of(adv) {
             if let Some(e) = self.active.get_mut(id) {
                 e.used = true;
-                hit = true;
             }
         }
-        hit
     }
 
     /// One warning per ignore that matched nothing in this run.
@@ -221,6 +270,12 @@ impl Ignores {
         }
         self.warnings
     }
+}
+
+/// An advisory's id, then its aliases (CVE, GHSA): the names an ignore
+/// may give it by.
+fn ids_of(adv: &Advisory) -> impl Iterator<Item = &str> {
+    std::iter::once(adv.metadata.id.as_str()).chain(adv.metadata.aliases.iter().map(|a| a.as_str()))
 }
 
 /// The severity of a match: from the CVSS base score when the advisory has
@@ -429,4 +484,116 @@ pub fn path_lines<'a>(
             seen.insert(line.clone()).then_some(line)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustsec::cargo_lock::Package;
+    use rustsec::database::Query;
+    use std::path::Path;
+
+    fn fixture_advisories() -> Vec<Advisory> {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deps/advisory-db/crates");
+        let mut out = Vec::new();
+        for folder in std::fs::read_dir(crates).unwrap() {
+            for file in std::fs::read_dir(folder.unwrap().path()).unwrap() {
+                // The fixture's malformed advisory has nothing to match.
+                out.extend(Advisory::load_file(file.unwrap().path()).ok());
+            }
+        }
+        out.sort_by(|a, b| a.metadata.id.as_str().cmp(b.metadata.id.as_str()));
+        out
+    }
+
+    /// Every version an advisory's ranges name, and one patch release
+    /// either side of each: where matching changes its answer.
+    fn versions_around(adv: &Advisory) -> Vec<rustsec::Version> {
+        let mut out: Vec<rustsec::Version> = ["0.0.1", "0.1.0", "1.0.0", "99.0.0", "1.0.0-alpha.1"]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let reqs = adv
+            .versions
+            .patched()
+            .iter()
+            .chain(adv.versions.unaffected());
+        for c in reqs.flat_map(|r| &r.comparators) {
+            let (minor, patch) = (c.minor.unwrap_or(0), c.patch.unwrap_or(0));
+            for p in [patch.saturating_sub(1), patch, patch + 1] {
+                out.push(rustsec::Version::new(c.major, minor, p));
+            }
+        }
+        out
+    }
+
+    /// The matcher decides as rustsec's `Query` does, as cargo-audit builds
+    /// it, for every fixture advisory (one withdrawn, two limited to
+    /// platforms) and every source, target and version around its ranges.
+    #[test]
+    fn candidates_match_as_rustsecs_query_does() {
+        let advisories = fixture_advisories();
+        assert!(advisories.len() >= 7, "{}", advisories.len());
+        let candidates = Candidates::new(&advisories);
+        let sources: Vec<SourceId> = [
+            "registry+https://github.com/rust-lang/crates.io-index",
+            "sparse+https://index.crates.io/",
+            "registry+https://example.com/other-index",
+            "git+https://github.com/example/repo#0123456789abcdef0123456789abcdef01234567",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let targets = [
+            (None, None),
+            (Some("linux"), None),
+            (Some("windows"), None),
+            (None, Some("x86_64")),
+            (None, Some("aarch64")),
+            (Some("windows"), Some("x86_64")),
+        ];
+        let (mut agreed, mut matched) = (0, 0);
+        for (os, arch) in targets {
+            let settings = MatchSettings::new(os, arch, None).unwrap();
+            for adv in &advisories {
+                let is_candidate = candidates
+                    .by_crate
+                    .get(adv.metadata.package.as_str())
+                    .is_some_and(|c| c.iter().any(|(a, _)| std::ptr::eq(*a, adv)));
+                for version in versions_around(adv) {
+                    for source in &sources {
+                        let package = Package {
+                            name: adv.metadata.package.clone(),
+                            version: version.clone(),
+                            source: Some(source.clone()),
+                            checksum: None,
+                            dependencies: Vec::new(),
+                            replace: None,
+                        };
+                        let want = kind_of(adv).is_some()
+                            && Query::new()
+                                .package(&package)
+                                .withdrawn(false)
+                                .target_os(settings.target_os.clone())
+                                .target_arch(settings.target_arch.clone())
+                                .matches(adv);
+                        let got =
+                            is_candidate && candidates.applies(adv, &version, source, &settings);
+                        assert_eq!(
+                            got, want,
+                            "{} {version} from {source} on {os:?}/{arch:?}",
+                            adv.metadata.id
+                        );
+                        agreed += 1;
+                        matched += usize::from(got);
+                    }
+                }
+            }
+        }
+        // Both answers occur, or the comparison would prove little.
+        assert!(
+            matched > 20 && matched < agreed / 2,
+            "{matched} of {agreed}"
+        );
+    }
 }

@@ -12,16 +12,11 @@
 //! This module does not know about advisories.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use rustsec::cargo_lock::{Lockfile, Name, Package, SourceId, Version};
 
-/// The maps of a parse, keyed by names and sources from the file: hashed
-/// with foldhash rather than SipHash, which was a tenth of parsing a large
-/// lockfile. Its keys are seeded per process, so a crafted lockfile cannot
-/// aim collisions at it.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use super::FastMap;
 
 /// A parsed lockfile with line ranges and a graph.
 #[derive(Debug)]
@@ -438,10 +433,16 @@ fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
 /// other it is only a guess (a name may be missed, or be one a parse would
 /// refuse), and the parse has the last word.
 pub fn locked_names(bytes: &[u8]) -> impl Iterator<Item = &str> {
-    bytes.split(|&b| b == b'\n').filter_map(|line| {
+    const KEY: &[u8] = b"name = \"";
+    // Searching for the key (vectorised) rather than testing every line:
+    // a lockfile has ten lines for each name.
+    let first = bytes.starts_with(KEY).then_some(KEY.len());
+    let later = memchr::memmem::find_iter(bytes, b"\nname = \"").map(|at| at + 1 + KEY.len());
+    first.into_iter().chain(later).filter_map(move |start| {
+        let rest = &bytes[start..];
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let name = line.strip_prefix(b"name = \"")?.strip_suffix(b"\"")?;
-        std::str::from_utf8(name).ok()
+        std::str::from_utf8(line.strip_suffix(b"\"")?).ok()
     })
 }
 
@@ -545,7 +546,7 @@ fn parse_any_toml(text: &str) -> Result<Parsed<'static>, String> {
         .parse()
         .map_err(|e: rustsec::cargo_lock::Error| describe_parse_error(text, &e.to_string()))?;
     let blocks = scan_blocks(text);
-    let mut by_key: HashMap<(&str, &str), Vec<&Block>> = HashMap::new();
+    let mut by_key: FastMap<(&str, &str), Vec<&Block>> = FastMap::default();
     for b in &blocks {
         if let (Some(n), Some(v)) = (&b.name, &b.version) {
             by_key.entry((n.as_str(), v.as_str())).or_default().push(b);
@@ -967,5 +968,16 @@ dependencies = [
     #[test]
     fn garbage_is_an_error() {
         assert!(LockedTree::parse("[[package]]\nname = 3\n").is_err());
+    }
+
+    #[test]
+    fn locked_names_are_the_whole_name_lines() {
+        let text = b"name = \"first\"\n[[package]]\r\nname = \"crlf\"\r\n  name = \"indented\"\nname = \"a\" # note\nxname = \"no\"\nname = \"\xff\"\nname = \"last\"";
+        let names: Vec<&str> = locked_names(text).collect();
+        assert_eq!(names, ["first", "crlf", "last"]);
+        assert_eq!(
+            locked_names(V3.as_bytes()).collect::<Vec<_>>(),
+            ["app", "leaf", "leaf", "mid"]
+        );
     }
 }

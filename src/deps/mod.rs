@@ -30,6 +30,12 @@ use self::advisories::{DbLocation, DEFAULT_DB_URL, DEFAULT_MAX_AGE_DAYS};
 use self::audit::{Ignores, LockfileAudit, MatchSettings};
 use self::lockfile::LockedTree;
 
+/// The maps of an audit, keyed by names and sources from lockfiles: hashed
+/// with foldhash rather than SipHash, which was a tenth of parsing a large
+/// lockfile. Its keys are seeded per process, so a crafted lockfile cannot
+/// aim collisions at it.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// What the dependency half of a scan produced.
 #[derive(Debug, Default)]
 pub struct DepsOutcome {
@@ -322,7 +328,22 @@ pub fn audit(
         anyhow::Ok(())
     })?;
     out.warnings.extend(ignores.finish());
+    let trees: Vec<LockedTree> = audits.into_iter().map(|a| a.tree).collect();
+    drop_in_background((trees, advisories, db_index, contents));
     Ok(out)
+}
+
+/// Drops `value` on a thread of its own. The parsed lockfiles and loaded
+/// advisories of an audit are a few hundred thousand small allocations;
+/// freeing them before the report took a tenth of a fifty-lockfile run,
+/// on one core, with nothing gained. They hold no file, lock or other
+/// resource, only memory: if the process ends first, nothing is lost.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // Should the thread not start, the closure, and so `value`, is dropped
+    // here.
+    let _ = std::thread::Builder::new()
+        .name("tripline-free".to_string())
+        .spawn(move || drop(value));
 }
 
 /// Parses every lockfile, spread over the cores: parsing is most of an
@@ -488,62 +509,108 @@ fn audit_with_db(
         }
     }
 
-    let matches: Vec<audit::Match<'_>> = audit::find_matches(audits, advs, settings)
-        .into_iter()
-        .filter(|m| !ignores.ignores(m.advisory))
-        .collect();
-    let hashes = line_hashes_of_matches(audits, &matches, threads);
+    let candidates = audit::Candidates::new(advs);
+    let per_lockfile = map_claimed(
+        audits,
+        threads,
+        |lf| Ok(lockfile_findings(lf, &candidates, ignores, settings)),
+        // A panic while matching loses that lockfile's findings, and says so.
+        |lf| Err(lf.rel_path.clone()),
+    );
     let mut kinds: BTreeMap<&str, (FindingKind, &rustsec::Advisory)> = BTreeMap::new();
-    for m in &matches {
-        let lf = &audits[m.lockfile];
-        let mut f = audit::finding(m, lf, hashes.get(&m.lockfile), settings);
-        if let Some(kinds) = dep_kinds.get(&m.lockfile) {
-            let pkg = &lf.tree.packages[m.package];
-            match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
-                // Not built for this platform.
-                None => continue,
-                Some("dev") if args.exclude_dev => continue,
-                Some(k) => {
-                    if let Some(d) = f.dependency.as_mut() {
-                        d.dependency_kind = Some(k.to_string());
+    for (i, done) in per_lockfile.into_iter().enumerate() {
+        let LockfileFindings { found, ignored } = match done {
+            Ok(done) => done,
+            Err(rel_path) => {
+                out.errors.push(ScanError {
+                    path: Some(rel_path),
+                    message: "matching this lockfile against the advisories panicked; its findings are missing".to_string(),
+                });
+                continue;
+            }
+        };
+        for adv in ignored {
+            ignores.mark_used(adv);
+        }
+        for (m, mut f) in found {
+            if let Some(kinds) = dep_kinds.get(&i) {
+                let pkg = &audits[i].tree.packages[m.package];
+                match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
+                    // Not built for this platform.
+                    None => continue,
+                    Some("dev") if args.exclude_dev => continue,
+                    Some(k) => {
+                        if let Some(d) = f.dependency.as_mut() {
+                            d.dependency_kind = Some(k.to_string());
+                        }
                     }
                 }
             }
+            out.findings.push(f);
+            kinds.insert(m.advisory.metadata.id.as_str(), (m.kind, m.advisory));
         }
-        out.findings.push(f);
-        kinds.insert(m.advisory.metadata.id.as_str(), (m.kind, m.advisory));
     }
+    // Each rule's findings, gathered in one pass over them all.
+    let mut of_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &out.findings {
+        of_rule.entry(f.rule_id.as_str()).or_default().push(f);
+    }
+    let mut rules = Vec::with_capacity(kinds.len());
     for (id, (kind, adv)) in kinds {
-        let of_rule: Vec<&Finding> = out.findings.iter().filter(|f| f.rule_id == id).collect();
-        out.rules
-            .push(audit::rule_info(adv, kind, &of_rule, settings));
+        let found = of_rule.get(id).map_or(&[][..], Vec::as_slice);
+        rules.push(audit::rule_info(adv, kind, found, settings));
     }
+    out.rules.extend(rules);
     Ok(dep_kinds)
 }
 
-/// The GitHub line hashes of the matched packages' first lines, per
-/// lockfile, computed on all cores: with fifty lockfiles this is most of
-/// the work after parsing.
-fn line_hashes_of_matches(
-    audits: &[LockfileAudit<'_>],
-    matches: &[audit::Match<'_>],
-    threads: usize,
-) -> BTreeMap<usize, HashMap<u32, String>> {
-    let mut lines: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-    for m in matches {
-        let line = audits[m.lockfile].tree.packages[m.package].start_line;
-        lines.entry(m.lockfile).or_default().push(line);
-    }
-    let work: Vec<(usize, Vec<u32>)> = lines.into_iter().collect();
-    map_claimed(
-        &work,
-        threads,
-        |(i, lines)| (*i, line_hashes_at(audits[*i].content, lines)),
-        // A panic while hashing only loses that lockfile's hashes.
-        |(i, _)| (*i, HashMap::new()),
-    )
-    .into_iter()
-    .collect()
+/// What one lockfile's audit found: each match not ignored with its
+/// finding, and the ignored advisories that matched (for the stale check).
+struct LockfileFindings<'a> {
+    found: Vec<(audit::Match<'a>, Finding)>,
+    ignored: Vec<&'a rustsec::Advisory>,
+}
+
+/// Matches one lockfile, drops what is ignored, and makes the findings,
+/// with the GitHub line hashes of the matched packages' first lines:
+/// everything a lockfile's audit needs that no other lockfile does, so
+/// that lockfiles are audited in parallel (with fifty, making findings one
+/// after another was a tenth of the run).
+fn lockfile_findings<'a>(
+    lf: &LockfileAudit<'_>,
+    candidates: &audit::Candidates<'a>,
+    ignores: &Ignores,
+    settings: &MatchSettings,
+) -> LockfileFindings<'a> {
+    let mut ignored = Vec::new();
+    let matches: Vec<audit::Match<'a>> = candidates
+        .matches_in(&lf.tree, settings)
+        .into_iter()
+        .filter(|m| {
+            let covered = ignores.covers(m.advisory);
+            if covered {
+                ignored.push(m.advisory);
+            }
+            !covered
+        })
+        .collect();
+    let lines: Vec<u32> = matches
+        .iter()
+        .map(|m| lf.tree.packages[m.package].start_line)
+        .collect();
+    let hashes = if lines.is_empty() {
+        HashMap::new()
+    } else {
+        line_hashes_at(lf.content, &lines)
+    };
+    let found = matches
+        .into_iter()
+        .map(|m| {
+            let f = audit::finding(&m, lf, Some(&hashes), settings);
+            (m, f)
+        })
+        .collect();
+    LockfileFindings { found, ignored }
 }
 
 /// "the database is N days old" when it is older than `max_age` days.
