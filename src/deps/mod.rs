@@ -286,13 +286,13 @@ pub fn audit(
     let yanked_names = index.as_ref().map(|_| yanked::crates_io_names(&audits));
     std::thread::scope(|s| {
         let loc = &loc;
-        let stale = s.spawn(move || {
-            let age = match age_check {
-                Some(check) => check.finish(&loc.path),
-                None => advisories::age(&loc.path, None),
-            };
-            staleness_warning(loc, age?, max_age)
-        });
+        // Without an early check (the database was fetched by this run),
+        // dating starts now, beside the matching. An early one is only
+        // joined below: a thread started to wait for it would itself wait,
+        // often a millisecond, for the scheduler to give it a core.
+        let late_age = age_check
+            .is_none()
+            .then(|| s.spawn(move || advisories::age(&loc.path, None)));
         // The yanked check mostly waits on the network: it runs beside too.
         let index_answers = index
             .as_ref()
@@ -306,7 +306,16 @@ pub fn audit(
         };
         let result = audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out);
         // A panic while dating only loses the warning.
-        if let Ok(Some(w)) = stale.join() {
+        let age = match (age_check, late_age) {
+            (Some(check), _) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check.finish(&loc.path)
+            }))
+            .ok()
+            .flatten(),
+            (None, Some(dating)) => dating.join().ok().flatten(),
+            (None, None) => None,
+        };
+        if let Some(w) = age.and_then(|age| staleness_warning(loc, age, max_age)) {
             out.warnings.push(w);
         }
         let dep_kinds = result?;
