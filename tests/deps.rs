@@ -340,6 +340,45 @@ version = "0.4.0"
     assert!(!err.contains("rawcell"), "{err}");
 }
 
+/// Advisories are skipped unparsed when their `[versions]` leave every
+/// version on the lockfiles' `version` lines unaffected; here those lines
+/// say 0.5.0 (in a string the parse reads as text) while the parse locks
+/// 1.0.0, which RUSTSEC-2024-9001 affects. The parse has the last word on
+/// versions too: the crate's advisories are judged again.
+#[test]
+fn an_advisory_skipped_for_the_guessed_version_is_judged_again_for_the_locked_one() {
+    let tree = tempfile::tempdir().unwrap();
+    let lockfile = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "tinyhttp",
+]
+
+[[package]]
+name = 'tinyhttp'
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "077b50f1eee911143050d65779c95da91e5324ccde7ab2c7742d0102ad930a31"
+
+[metadata]
+note = """
+name = "tinyhttp"
+version = "0.5.0"
+"""
+"#;
+    std::fs::write(tree.path().join("Cargo.lock"), lockfile).unwrap();
+    let (out, json) = run_json(tree.path(), &[]);
+    let want = BTreeSet::from([(
+        "RUSTSEC-2024-9001".to_string(),
+        "tinyhttp@1.0.0".to_string(),
+        "Cargo.lock".to_string(),
+    )]);
+    assert_eq!(found(&json), want, "{}", stderr(&out));
+}
+
 #[test]
 fn a_malformed_advisory_is_a_warning_naming_it_and_the_rest_load() {
     let (out, json) = run_json(&fixture("versions/v3"), &[]);

@@ -16,8 +16,8 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use rustsec::advisory::Advisory;
-use rustsec::Collection;
+use rustsec::advisory::{Advisory, Versions};
+use rustsec::{Collection, Version, VersionReq};
 
 use crate::finding::ScanError;
 
@@ -286,14 +286,17 @@ impl DbIndex {
     }
 
     /// The advisories in crate `name`'s folder, each file's path with what
-    /// it gave (see [`sort_loaded`]).
-    pub fn load_crate(&self, name: &str) -> CrateAdvisories {
+    /// it gave (see [`sort_loaded`]). With the `locked` versions of the
+    /// crate, an advisory whose `[versions]` leave them all unaffected is
+    /// not parsed (it gives `None`, as a draft does); with `None`, every
+    /// one is.
+    pub fn load_crate(&self, name: &str, locked: Option<&[Version]>) -> CrateAdvisories {
         let folder = self.root.join("crates").join(name);
         advisory_files(&folder)
             .into_iter()
             .map(|file| {
                 let path = folder.join(file);
-                let advisory = load_one(&path, name);
+                let advisory = load_one(&path, name, locked);
                 (path, advisory)
             })
             .collect()
@@ -319,7 +322,7 @@ impl DbIndex {
         sort_loaded(super::map_claimed(
             &wanted,
             threads,
-            |name| self.load_crate(name),
+            |name| self.load_crate(name, None),
             |name| self.load_panicked(name),
         ))
     }
@@ -532,9 +535,17 @@ fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
 
 /// One advisory file, with the checks rustsec's own loader applies (file
 /// named after the id, folder after the package). Drafts and placeholders
-/// give `None`.
-fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
+/// give `None`, and so does an advisory that cannot apply to any of the
+/// `locked` versions (see [`may_apply`]).
+fn load_one(
+    file: &Path,
+    crate_dir: &str,
+    locked: Option<&[Version]>,
+) -> Result<Option<Advisory>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read advisory: {e}"))?;
+    if locked.is_some_and(|locked| !may_apply(&text, locked)) {
+        return Ok(None);
+    }
     // rustsec quotes the first 20 bytes of a file that does not open with
     // the front matter, slicing the text there: a multi-byte character
     // across byte 20 made it panic (found by fuzzing). Checked here first.
@@ -567,6 +578,92 @@ fn load_one(file: &Path, crate_dir: &str) -> Result<Option<Advisory>, String> {
         Some(_) => return Err("advisory skipped: collection is not `crates`".to_string()),
     }
     Ok(Some(adv))
+}
+
+/// Whether the advisory in `text` may apply to one of the `locked`
+/// versions of its crate, judged from its `[versions]` table alone. An
+/// advisory applies to a version only if that table says it is affected
+/// (rustsec's `Versions::is_vulnerable`, which is used here too), so one
+/// that leaves every locked version unaffected need not be parsed; and
+/// parsing is most of the cost of loading (TOML, then dates, CVSS vectors
+/// and URLs), while most advisories of a locked crate are about versions
+/// long since replaced. A table not in the plain form (see
+/// [`plain_versions`]) says `true`: the whole advisory is parsed, and
+/// rustsec decides. So a malformed advisory is reported whenever it could
+/// apply; one that cannot is passed over like an advisory of a crate that
+/// is not locked.
+fn may_apply(text: &str, locked: &[Version]) -> bool {
+    match plain_versions(text) {
+        Some(versions) => locked.iter().any(|v| versions.is_vulnerable(v)),
+        None => true,
+    }
+}
+
+/// The `[versions]` table of an advisory, read without a TOML parser when
+/// it is written as the database writes it: the front matter names
+/// `versions` once, in a `[versions]` header line, and the table holds
+/// only `patched` and `unaffected`, each once, each an array of plain
+/// double-quoted strings on one line or several, nothing after the `]`.
+/// Anything else (comments, escapes, other keys, CRLF line ends) is `None`.
+fn plain_versions(text: &str) -> Option<Versions> {
+    use memchr::memmem;
+    let front = text.strip_prefix("```toml\n")?;
+    let front = &front[..memmem::find(front.as_bytes(), b"\n```")?];
+    if memmem::find_iter(front.as_bytes(), b"versions")
+        .nth(1)
+        .is_some()
+    {
+        return None;
+    }
+    const HEADER: &str = "\n[versions]\n";
+    let table = &front[memmem::find(front.as_bytes(), HEADER.as_bytes())? + HEADER.len()..];
+    let mut rest = &table[..table.find("\n[").unwrap_or(table.len())];
+    let (mut patched, mut unaffected) = (None, None);
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let (key, value) = rest.split_once('=')?;
+        let value = value.trim_start().strip_prefix('[')?;
+        let close = value.find(']')?;
+        rest = &value[close + 1..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        if !rest[..line_end].trim().is_empty() {
+            return None;
+        }
+        let slot = match key.trim() {
+            "patched" => &mut patched,
+            "unaffected" => &mut unaffected,
+            _ => return None,
+        };
+        if slot.replace(plain_requirements(&value[..close])?).is_some() {
+            return None;
+        }
+    }
+    Versions::new(patched?, unaffected.unwrap_or_default()).ok()
+}
+
+/// The items of a TOML array of plain strings (`"a", "b",`) as version
+/// requirements; `None` for anything else.
+fn plain_requirements(items: &str) -> Option<Vec<VersionReq>> {
+    if items.contains(['\\', '\'', '#']) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = items.trim_start();
+    while !rest.is_empty() {
+        let quoted = rest.strip_prefix('"')?;
+        let end = quoted.find('"')?;
+        out.push(quoted[..end].parse().ok()?);
+        rest = quoted[end + 1..].trim_start();
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after.trim_start();
+        } else if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// A parser's multi-line message (TOML errors draw a caret under the
@@ -637,6 +734,103 @@ pub fn today() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PLAIN: &str = "```toml\n[advisory]\nid = \"RUSTSEC-2024-0001\"\npackage = \"x\"\ndate = \"2024-01-01\"\n\n[versions]\npatched = [\n    \">= 1.2.3\",\n    \"^0.9.4\",\n]\nunaffected = [\"< 0.5\"]\n```\n\n# Title\n";
+
+    #[test]
+    fn plain_versions_reads_the_table_as_the_database_writes_it() {
+        let v = plain_versions(PLAIN).unwrap();
+        let reqs = |r: &[&str]| {
+            r.iter()
+                .map(|s| s.parse().unwrap())
+                .collect::<Vec<VersionReq>>()
+        };
+        assert_eq!(v.patched(), reqs(&[">= 1.2.3", "^0.9.4"]));
+        assert_eq!(v.unaffected(), reqs(&["< 0.5"]));
+        let version = |s: &str| s.parse::<Version>().unwrap();
+        assert!(may_apply(PLAIN, &[version("1.0.0")]));
+        assert!(!may_apply(
+            PLAIN,
+            &[version("1.2.3"), version("0.9.5"), version("0.4.0")]
+        ));
+        // Patched only, and nothing patched (every version affected).
+        let only_patched = PLAIN.replace("unaffected = [\"< 0.5\"]\n", "");
+        assert!(plain_versions(&only_patched)
+            .unwrap()
+            .unaffected()
+            .is_empty());
+        assert!(
+            plain_versions(&PLAIN.replace("[\n    \">= 1.2.3\",\n    \"^0.9.4\",\n]", "[]"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn plain_versions_leaves_any_other_form_to_the_parser() {
+        for odd in [
+            PLAIN.replace('\n', "\r\n"),
+            PLAIN.replace("\"^0.9.4\",", "\"^0.9.4\", # a comment"),
+            PLAIN.replace(
+                "unaffected = [\"< 0.5\"]",
+                "unaffected = [\"< 0.5\"] # a comment",
+            ),
+            PLAIN.replace("unaffected", "affected"),
+            PLAIN.replace(
+                "unaffected = [\"< 0.5\"]\n",
+                "unaffected = [\"< 0.5\"]\nunaffected = []\n",
+            ),
+            PLAIN.replace("patched = [", "keywords = [\"old versions\"]\npatched = ["),
+            PLAIN.replace("[versions]", "[ versions ]"),
+            PLAIN.replace("\">= 1.2.3\"", "\">= 1.2.\\u0033\""),
+            PLAIN.replace("\">= 1.2.3\"", "'>= 1.2.3'"),
+            PLAIN.replace("\">= 1.2.3\"", "\"not a requirement\""),
+            PLAIN.replace("\">= 1.2.3\",", "\">= 1.2.3\" \"^0.9.4\","),
+            PLAIN.replace("patched = [", "unaffected_too = [\"< 0.1\"]\npatched = ["),
+            PLAIN.replace(
+                "[versions]\npatched = [\n    \">= 1.2.3\",\n    \"^0.9.4\",\n]\n",
+                "[versions]\n",
+            ),
+            PLAIN.replace("```toml\n", "```\n"),
+        ] {
+            assert!(plain_versions(&odd).is_none(), "{odd}");
+            assert!(may_apply(&odd, &["99.0.0".parse().unwrap()]), "{odd}");
+        }
+    }
+
+    /// Wherever the quick reading of `[versions]` gives an answer, it is
+    /// the one rustsec's parser gives: on the fixture database, and on the
+    /// real one in `../shared` when `TRIPLINE_SHARED` names it (`.ci/run`).
+    #[test]
+    fn plain_versions_agree_with_rustsec_on_every_advisory() {
+        let mut dbs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deps/advisory-db")];
+        dbs.extend(
+            std::env::var_os("TRIPLINE_SHARED").map(|s| PathBuf::from(s).join("advisory-db")),
+        );
+        for db in dbs {
+            let (mut read, mut total) = (0, 0);
+            for folder in std::fs::read_dir(db.join("crates")).unwrap() {
+                for file in std::fs::read_dir(folder.unwrap().path()).unwrap() {
+                    let path = file.unwrap().path();
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    total += 1;
+                    let Some(quick) = plain_versions(&text) else {
+                        continue;
+                    };
+                    read += 1;
+                    let parsed: Advisory = text
+                        .parse()
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    assert_eq!(quick, parsed.versions, "{}", path.display());
+                }
+            }
+            // Most advisories take the quick path, or it would save little.
+            assert!(
+                read * 10 >= total * 7,
+                "{}: {read} of {total}",
+                db.display()
+            );
+        }
+    }
 
     #[test]
     fn dates_count_days() {

@@ -427,23 +427,38 @@ fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
     Some((packages, versions, dependencies))
 }
 
-/// The names on the `name = "..."` lines of lockfile `bytes`, read without
-/// parsing it, so that loading their advisories can start beside the
-/// parse. For a lockfile cargo wrote, these are the locked crates; for any
-/// other it is only a guess (a name may be missed, or be one a parse would
-/// refuse), and the parse has the last word.
-pub fn locked_names(bytes: &[u8]) -> impl Iterator<Item = &str> {
+/// The crates on the `name = "..."` lines of lockfile `bytes`, each with
+/// the version on the line after when that is a `version = "..."` line,
+/// read without parsing the lockfile, so that loading their advisories can
+/// start beside the parse. For a lockfile cargo wrote, these are the
+/// locked packages; for any other it is only a guess (a crate or version
+/// may be missed, or be one a parse would refuse), and the parse has the
+/// last word.
+pub fn locked_crates(bytes: &[u8]) -> impl Iterator<Item = (&str, Option<&str>)> {
     const KEY: &[u8] = b"name = \"";
     // Searching for the key (vectorised) rather than testing every line:
     // a lockfile has ten lines for each name.
     let first = bytes.starts_with(KEY).then_some(KEY.len());
     let later = memchr::memmem::find_iter(bytes, b"\nname = \"").map(|at| at + 1 + KEY.len());
     first.into_iter().chain(later).filter_map(move |start| {
-        let rest = &bytes[start..];
-        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        std::str::from_utf8(line.strip_suffix(b"\"")?).ok()
+        let (name, next) = quoted_line_value(bytes, start)?;
+        let version = next
+            .and_then(|at| bytes.get(at..)?.strip_prefix(b"version = \""))
+            .and_then(|rest| quoted_line_value(rest, 0))
+            .map(|(version, _)| version);
+        Some((name, version))
     })
+}
+
+/// The rest of the line at `start` in `bytes`, which must end with `"`,
+/// without that quote, and where the next line starts (if one does).
+fn quoted_line_value(bytes: &[u8], start: usize) -> Option<(&str, Option<usize>)> {
+    let rest = bytes.get(start..)?;
+    let end = memchr::memchr(b'\n', rest);
+    let line = &rest[..end.unwrap_or(rest.len())];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let value = std::str::from_utf8(line.strip_suffix(b"\"")?).ok()?;
+    Some((value, end.map(|e| start + e + 1)))
 }
 
 /// The text of a TOML basic string: `"abc"` → `abc`. Escapes need not be
@@ -971,13 +986,27 @@ dependencies = [
     }
 
     #[test]
-    fn locked_names_are_the_whole_name_lines() {
-        let text = b"name = \"first\"\n[[package]]\r\nname = \"crlf\"\r\n  name = \"indented\"\nname = \"a\" # note\nxname = \"no\"\nname = \"\xff\"\nname = \"last\"";
-        let names: Vec<&str> = locked_names(text).collect();
-        assert_eq!(names, ["first", "crlf", "last"]);
+    fn locked_crates_are_the_whole_name_lines_with_the_version_after() {
+        let text = b"name = \"first\"\nversion = \"1.0.0\"\n[[package]]\r\nname = \"crlf\"\r\nversion = \"2.0.0\"\r\n  name = \"indented\"\nname = \"a\" # note\nxname = \"no\"\nname = \"\xff\"\nname = \"noversion\"\nsource = \"x\"\nversion = \"3.0.0\"\nname = \"badversion\"\nversion = 3\nname = \"last\"";
+        let crates: Vec<_> = locked_crates(text).collect();
         assert_eq!(
-            locked_names(V3.as_bytes()).collect::<Vec<_>>(),
-            ["app", "leaf", "leaf", "mid"]
+            crates,
+            [
+                ("first", Some("1.0.0")),
+                ("crlf", Some("2.0.0")),
+                ("noversion", None),
+                ("badversion", None),
+                ("last", None)
+            ]
+        );
+        assert_eq!(
+            locked_crates(V3.as_bytes()).collect::<Vec<_>>(),
+            [
+                ("app", Some("0.1.0")),
+                ("leaf", Some("1.0.0")),
+                ("leaf", Some("2.0.0")),
+                ("mid", Some("0.3.0"))
+            ]
         );
     }
 }

@@ -204,22 +204,17 @@ pub fn audit(
     // So the thread that lists the folders goes on to load the advisories
     // of those crates while the others parse, and they join it when they
     // are done: with one lockfile, loading used to wait for the whole parse
-    // with a core idle. The names are checked against the parse below.
+    // with a core idle. The versions on the lines after the names let it
+    // skip advisories that cannot apply. Names and versions are checked
+    // against the parse below.
     let index_cell = std::sync::OnceLock::new();
     let open_index = || index_cell.get_or_init(|| advisories::DbIndex::open(&loc.path));
-    let loading: ClaimQueue<&str, advisories::CrateAdvisories> = ClaimQueue::new();
+    let loading: ClaimQueue<GuessedCrate<'_>, advisories::CrateAdvisories> = ClaimQueue::new();
     let load_guessed = |index: &advisories::DbIndex| {
-        loading.items_or(|| {
-            let named = distinct_sorted(
-                contents
-                    .iter()
-                    .flat_map(|(_, bytes)| lockfile::locked_names(bytes)),
-            );
-            index.with_folders(named)
-        });
+        loading.items_or(|| guess_crates(&contents, index));
         loading.work(
-            |name| index.load_crate(name),
-            |name| index.load_panicked(name),
+            |(name, versions)| index.load_crate(name, versions.as_deref()),
+            |(name, _)| index.load_panicked(name),
         );
     };
     let parsed = std::thread::scope(|s| {
@@ -259,18 +254,21 @@ pub fn audit(
     // The parse has the last word on which crates are locked: advisories of
     // a guessed name it does not confirm are dropped (with their errors),
     // and locked crates the guess missed (a lockfile cargo did not write)
-    // are loaded now.
+    // are loaded now, as are crates locked at a version the guess did not
+    // see (an advisory skipped for the versions seen may apply to it).
     let locked = distinct_sorted(
         audits
             .iter()
             .flat_map(|a| a.tree.packages.iter().map(|p| p.name())),
     );
-    guessed.retain(|(name, _)| locked.binary_search(name).is_ok());
+    let misjudged = misjudged_crates(&guessed, &audits);
+    guessed
+        .retain(|((name, _), _)| locked.binary_search(name).is_ok() && !misjudged.contains(name));
     // `guessed` is in name order, as the guess was sorted.
     let missed: Vec<&str> = locked
         .iter()
         .copied()
-        .filter(|name| guessed.binary_search_by(|(g, _)| g.cmp(name)).is_err())
+        .filter(|name| guessed.binary_search_by(|((g, _), _)| g.cmp(name)).is_err())
         .collect();
     let (mut advisories, mut load_errors) =
         advisories::sort_loaded(guessed.into_iter().map(|(_, loaded)| loaded));
@@ -307,11 +305,11 @@ pub fn audit(
         let result = audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out);
         // A panic while dating only loses the warning.
         let age = match (age_check, late_age) {
-            (Some(check), _) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check.finish(&loc.path)
-            }))
-            .ok()
-            .flatten(),
+            (Some(check), _) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.finish(&loc.path)))
+                    .ok()
+                    .flatten()
+            }
             (None, Some(dating)) => dating.join().ok().flatten(),
             (None, None) => None,
         };
@@ -372,6 +370,70 @@ fn parse_all(contents: &[(String, Vec<u8>)], threads: usize) -> Vec<Result<Locke
         // this lockfile's error alone.
         |_| Err("the lockfile parser panicked".to_string()),
     )
+}
+
+/// A crate named on a lockfile's name lines, with the distinct versions on
+/// the lines after; `None` when one of them could not be read there (then
+/// every advisory of the crate is loaded).
+type GuessedCrate<'a> = (&'a str, Option<Vec<rustsec::Version>>);
+
+/// The crates the lockfiles' name lines name that have advisories in the
+/// database, in name order, with their versions (see
+/// [`lockfile::locked_crates`]). Versions are gathered as text and parsed
+/// once per crate with advisories: fifty lockfiles name forty thousand.
+fn guess_crates<'a>(
+    contents: &'a [(String, Vec<u8>)],
+    index: &advisories::DbIndex,
+) -> Vec<GuessedCrate<'a>> {
+    let mut named: FastMap<&str, Option<Vec<&str>>> = FastMap::default();
+    for (_, bytes) in contents {
+        for (name, version) in lockfile::locked_crates(bytes) {
+            let seen = named.entry(name).or_insert_with(|| Some(Vec::new()));
+            match (seen.as_mut(), version) {
+                (Some(versions), Some(v)) => {
+                    if !versions.contains(&v) {
+                        versions.push(v);
+                    }
+                }
+                _ => *seen = None,
+            }
+        }
+    }
+    let mut names = index.with_folders(named.keys().copied());
+    names.sort_unstable();
+    names
+        .into_iter()
+        .map(|name| {
+            let versions = named.get(name).cloned().flatten().and_then(|texts| {
+                texts
+                    .iter()
+                    .map(|v| v.parse().ok())
+                    .collect::<Option<Vec<rustsec::Version>>>()
+            });
+            (name, versions)
+        })
+        .collect()
+}
+
+/// The guessed crates that the parse locks at a version the guess did not
+/// give: their advisories were judged against the wrong versions.
+fn misjudged_crates<'a>(
+    guessed: &[(GuessedCrate<'a>, advisories::CrateAdvisories)],
+    audits: &[LockfileAudit<'_>],
+) -> HashSet<&'a str> {
+    let versions: FastMap<&str, &[rustsec::Version]> = guessed
+        .iter()
+        .filter_map(|((name, versions), _)| Some((*name, versions.as_deref()?)))
+        .collect();
+    let mut misjudged = HashSet::new();
+    for p in audits.iter().flat_map(|a| &a.tree.packages) {
+        if let Some((&name, seen)) = versions.get_key_value(p.name()) {
+            if !seen.contains(&p.package.version) {
+                misjudged.insert(name);
+            }
+        }
+    }
+    misjudged
 }
 
 /// The distinct names among `names`, sorted. Fifty lockfiles name the same
