@@ -108,8 +108,7 @@ fn hashes_from_windows(text: &str, lines: &[u32]) -> HashMap<u32, String> {
         keys.insert(key);
         values.insert(value);
     }
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    let mut out = HashMap::new();
+    let mut numbering = Numbering::new(&wanted);
     for (i, &start) in starts.iter().enumerate() {
         let mut units = Units::at(text, start);
         let first = units.next_unit();
@@ -121,16 +120,39 @@ fn hashes_from_windows(text: &str, lines: &[u32]) -> HashMap<u32, String> {
             continue;
         }
         let value = fold(&mut units, key, WINDOW - KEY_UNITS);
-        if !values.contains(&value) {
-            continue;
-        }
-        let hash = format_hash(value, &mut seen);
-        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        if wanted.contains(&line) {
-            out.insert(line, hash);
+        if values.contains(&value) {
+            numbering.count(i, value);
         }
     }
-    out
+    numbering.hashes
+}
+
+/// The `:n` numbering of the values that may belong to wanted lines, fed
+/// in line order, and the hashes of the wanted lines it gives.
+struct Numbering<'a> {
+    wanted: &'a HashSet<u32>,
+    seen: HashMap<u64, u32>,
+    hashes: HashMap<u32, String>,
+}
+
+impl<'a> Numbering<'a> {
+    fn new(wanted: &'a HashSet<u32>) -> Numbering<'a> {
+        Numbering {
+            wanted,
+            seen: HashMap::new(),
+            hashes: HashMap::new(),
+        }
+    }
+
+    /// Counts `value` for the line at 0-based `index`; keeps its hash when
+    /// that line is wanted.
+    fn count(&mut self, index: usize, value: u64) {
+        let hash = format_hash(value, &mut self.seen);
+        let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if self.wanted.contains(&line) {
+            self.hashes.insert(line, hash);
+        }
+    }
 }
 
 /// The byte offsets where lines 1 to `last` start (fewer when the text
@@ -262,19 +284,13 @@ fn hashes_by_rolling(content: &[u8], lines: &[u32]) -> HashMap<u32, String> {
     // Most lines are not wanted: a bit filter turns them away before the
     // set is consulted (a hash per line was a sixth of the time).
     let filter = ValueFilter::of(&wanted_values);
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    let mut out = HashMap::new();
+    let mut numbering = Numbering::new(&wanted);
     for (i, &value) in values.iter().enumerate().take(last) {
-        if !filter.may_contain(value) || !wanted_values.contains(&value) {
-            continue;
-        }
-        let hash = format_hash(value, &mut seen);
-        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        if wanted.contains(&line) {
-            out.insert(line, hash);
+        if filter.may_contain(value) && wanted_values.contains(&value) {
+            numbering.count(i, value);
         }
     }
-    out
+    numbering.hashes
 }
 
 /// A 1,024-bit filter over a set of line values: `false` means surely
