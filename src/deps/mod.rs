@@ -35,6 +35,8 @@ use self::lockfile::LockedTree;
 /// lockfile. Its keys are seeded per process, so a crafted lockfile cannot
 /// aim collisions at it.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// The sets of an audit, hashed as [`FastMap`] is.
+pub(crate) type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// What the dependency half of a scan produced.
 #[derive(Debug, Default)]
@@ -420,12 +422,12 @@ fn guess_crates<'a>(
 fn misjudged_crates<'a>(
     guessed: &[(GuessedCrate<'a>, advisories::CrateAdvisories)],
     audits: &[LockfileAudit<'_>],
-) -> HashSet<&'a str> {
+) -> FastSet<&'a str> {
     let versions: FastMap<&str, &[rustsec::Version]> = guessed
         .iter()
         .filter_map(|((name, versions), _)| Some((*name, versions.as_deref()?)))
         .collect();
-    let mut misjudged = HashSet::new();
+    let mut misjudged = FastSet::default();
     for p in audits.iter().flat_map(|a| &a.tree.packages) {
         if let Some((&name, seen)) = versions.get_key_value(p.name()) {
             if !seen.contains(&p.package.version) {
@@ -441,7 +443,7 @@ fn misjudged_crates<'a>(
 /// before anything is compared in order (a sorted set of them all was an
 /// eighth of such an audit, in string comparisons).
 fn distinct_sorted<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+    let mut seen: FastSet<&str> = FastSet::default();
     let mut distinct: Vec<&str> = names.filter(|n| seen.insert(n)).collect();
     distinct.sort_unstable();
     distinct
