@@ -301,15 +301,13 @@ fn informational_kinds_do_not_fail_the_run_unless_denied() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-/// Advisories start loading from the `name = "..."` lines before the
-/// lockfile is parsed; the parse decides. A name only the parser reads (a
-/// literal string) is still audited, and a name on such a line that is not
-/// a locked package (an unused patch) brings no finding and no warning
-/// about its advisories.
-#[test]
-fn the_parse_not_the_name_lines_decides_which_crates_are_audited() {
+/// An app locking tinyhttp 1.0.0 (which RUSTSEC-2024-9001 affects) with
+/// its name in a literal string, which only the parser reads, and `more`
+/// after it; audited, with its findings and stderr.
+fn audit_tinyhttp_with(more: &str) -> (BTreeSet<(String, String, String)>, String) {
     let tree = tempfile::tempdir().unwrap();
-    let lockfile = r#"version = 3
+    let lockfile = format!(
+        r#"version = 3
 
 [[package]]
 name = "app"
@@ -324,19 +322,32 @@ version = "1.0.0"
 source = "registry+https://github.com/rust-lang/crates.io-index"
 checksum = "077b50f1eee911143050d65779c95da91e5324ccde7ab2c7742d0102ad930a31"
 
-[[patch.unused]]
-name = "rawcell"
-version = "0.4.0"
-"#;
+{more}"#
+    );
     std::fs::write(tree.path().join("Cargo.lock"), lockfile).unwrap();
     let (out, json) = run_json(tree.path(), &[]);
-    let err = stderr(&out);
-    let want = BTreeSet::from([(
+    (found(&json), stderr(&out))
+}
+
+/// What [`audit_tinyhttp_with`] must find.
+fn tinyhttp_finding() -> BTreeSet<(String, String, String)> {
+    BTreeSet::from([(
         "RUSTSEC-2024-9001".to_string(),
         "tinyhttp@1.0.0".to_string(),
         "Cargo.lock".to_string(),
-    )]);
-    assert_eq!(found(&json), want, "{err}");
+    )])
+}
+
+/// Advisories start loading from the `name = "..."` lines before the
+/// lockfile is parsed; the parse decides. A name only the parser reads (a
+/// literal string) is still audited, and a name on such a line that is not
+/// a locked package (an unused patch) brings no finding and no warning
+/// about its advisories.
+#[test]
+fn the_parse_not_the_name_lines_decides_which_crates_are_audited() {
+    let (found, err) =
+        audit_tinyhttp_with("[[patch.unused]]\nname = \"rawcell\"\nversion = \"0.4.0\"\n");
+    assert_eq!(found, tinyhttp_finding(), "{err}");
     assert!(!err.contains("rawcell"), "{err}");
 }
 
@@ -347,36 +358,10 @@ version = "0.4.0"
 /// versions too: the crate's advisories are judged again.
 #[test]
 fn an_advisory_skipped_for_the_guessed_version_is_judged_again_for_the_locked_one() {
-    let tree = tempfile::tempdir().unwrap();
-    let lockfile = r#"version = 3
-
-[[package]]
-name = "app"
-version = "0.1.0"
-dependencies = [
- "tinyhttp",
-]
-
-[[package]]
-name = 'tinyhttp'
-version = "1.0.0"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "077b50f1eee911143050d65779c95da91e5324ccde7ab2c7742d0102ad930a31"
-
-[metadata]
-note = """
-name = "tinyhttp"
-version = "0.5.0"
-"""
-"#;
-    std::fs::write(tree.path().join("Cargo.lock"), lockfile).unwrap();
-    let (out, json) = run_json(tree.path(), &[]);
-    let want = BTreeSet::from([(
-        "RUSTSEC-2024-9001".to_string(),
-        "tinyhttp@1.0.0".to_string(),
-        "Cargo.lock".to_string(),
-    )]);
-    assert_eq!(found(&json), want, "{}", stderr(&out));
+    let (found, err) = audit_tinyhttp_with(
+        "[metadata]\nnote = \"\"\"\nname = \"tinyhttp\"\nversion = \"0.5.0\"\n\"\"\"\n",
+    );
+    assert_eq!(found, tinyhttp_finding(), "{err}");
 }
 
 #[test]
