@@ -1,7 +1,8 @@
 //! The secrets engine: one keyword pass, then the candidate rules' regexes.
 //!
-//! Per file, a single Aho-Corasick pass (ASCII case-insensitive) over every
-//! rule's keywords is the only full pass over the bytes. Each keyword hit
+//! Per file, a single Aho-Corasick pass ([`super::keywords`], ASCII
+//! case-insensitive) over every rule's keywords is the only full pass over
+//! the bytes. Each keyword hit
 //! opens, for each rule owning the keyword, a window of a bounded number of
 //! bytes around it: the rule's longest possible match when its regex bounds
 //! it, else a fixed reach (larger for multi-line rules such as PEM blocks).
@@ -20,7 +21,6 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 use regex_automata::util::captures::Captures;
 use regex_automata::Input;
@@ -30,6 +30,7 @@ use crate::finding::{
     fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue,
 };
 use crate::secrets::entropy;
+use crate::secrets::keywords::Keywords;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
 
 /// How far a rule's window reaches before a keyword hit and after it. A
@@ -96,7 +97,7 @@ struct Candidate {
 pub struct Engine {
     rules: Vec<Rule>,
     /// All rules' keywords; `None` when there are no rules.
-    keywords: Option<AhoCorasick>,
+    keywords: Option<Keywords>,
     /// For each keyword pattern, the rules that own it and how far each
     /// one's window reaches around a hit.
     owners: Vec<Vec<Owner>>,
@@ -137,20 +138,7 @@ impl Engine {
         let keywords = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .or_else(|_| {
-                        // Too many keywords for a DFA: the NFA is slower, but works.
-                        AhoCorasickBuilder::new()
-                            .ascii_case_insensitive(true)
-                            .match_kind(MatchKind::Standard)
-                            .build(&patterns)
-                    })?,
-            )
+            Some(Keywords::new(&patterns)?)
         };
         let a = &config.allowlist;
         let global_allow = AllowList::compile(&a.regexes, &a.stopwords, &a.paths)
@@ -240,35 +228,18 @@ impl Engine {
     /// it: for the benchmark, to see which keywords make the regexes run.
     #[doc(hidden)]
     pub fn keyword_hits(&self, content: &[u8]) -> Vec<(String, usize, usize)> {
-        let Some(ac) = &self.keywords else {
+        let Some(keywords) = &self.keywords else {
             return Vec::new();
         };
         let mut counts = vec![0usize; self.owners.len()];
-        for m in ac.find_overlapping_iter(content) {
-            counts[m.pattern().as_usize()] += 1;
-        }
-        let mut names: Vec<String> = vec![String::new(); self.owners.len()];
-        for r in &self.rules {
-            for k in &r.keywords {
-                if let Some(i) = self.keyword_index(k) {
-                    names[i] = k.clone();
-                }
-            }
-        }
-        names
-            .into_iter()
+        keywords.for_each_hit(content, |hit| counts[hit.keyword] += 1);
+        keywords
+            .keywords()
+            .iter()
             .zip(counts)
-            .enumerate()
-            .map(|(i, (n, c))| (n, c, self.owners[i].len()))
+            .zip(&self.owners)
+            .map(|((k, c), owners)| (k.clone(), c, owners.len()))
             .collect()
-    }
-
-    fn keyword_index(&self, keyword: &str) -> Option<usize> {
-        let ac = self.keywords.as_ref()?;
-        let m = ac
-            .find_overlapping_iter(keyword.as_bytes())
-            .find(|m| m.start() == 0 && m.end() == keyword.len())?;
-        Some(m.pattern().as_usize())
     }
 
     /// Every reported match in `content`, sorted by position, deduplicated.
@@ -291,24 +262,24 @@ impl Engine {
                 self.run_rule(r, path, content, 0, content.len(), &mut found);
             }
         }
-        let Some(ac) = &self.keywords else {
+        let Some(keywords) = &self.keywords else {
             return dedupe(&self.rules, found);
         };
         // (rule, window start, window end) for every keyword hit and rule
         // owning the keyword. Keyed by rule, so a rule whose keywords hit
         // close together (`secret`, `secret_key`) runs once over the union.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
-        for m in ac.find_overlapping_iter(content) {
-            for o in &self.owners[m.pattern().as_usize()] {
+        keywords.for_each_hit(content, |hit| {
+            for o in &self.owners[hit.keyword] {
                 if only.is_some_and(|r| r != o.rule) {
                     continue;
                 }
                 let (back, forward) = o.reach(&self.rules[o.rule]);
-                let ws = m.start().saturating_sub(back);
-                let we = m.end().saturating_add(forward).min(content.len());
+                let ws = hit.start.saturating_sub(back);
+                let we = hit.end.saturating_add(forward).min(content.len());
                 windows.push((o.rule, ws, we));
             }
-        }
+        });
         if windows.is_empty() {
             return dedupe(&self.rules, found);
         }

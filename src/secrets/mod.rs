@@ -10,6 +10,7 @@ use crate::config::Config;
 pub mod engine;
 pub mod entropy;
 pub mod git;
+pub mod keywords;
 pub mod rules;
 pub mod validators;
 pub mod walk;
