@@ -284,11 +284,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn reference(keywords: &[String], text: &[u8]) -> Vec<KeywordHit> {
-        let ac = AhoCorasick::builder()
+        reference_with(&reference_automaton(keywords), text)
+    }
+
+    fn reference_automaton(keywords: &[String]) -> AhoCorasick {
+        AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(keywords)
-            .expect("reference automaton");
+            .expect("reference automaton")
+    }
+
+    fn reference_with(ac: &AhoCorasick, text: &[u8]) -> Vec<KeywordHit> {
         let mut hits: Vec<KeywordHit> = ac
             .find_overlapping_iter(text)
             .map(|m| KeywordHit {
@@ -302,7 +309,10 @@ mod tests {
     }
 
     fn hits(keywords: &[String], text: &[u8]) -> Vec<KeywordHit> {
-        let set = Keywords::new(keywords).expect("keywords compile");
+        hits_with(&Keywords::new(keywords).expect("keywords compile"), text)
+    }
+
+    fn hits_with(set: &Keywords, text: &[u8]) -> Vec<KeywordHit> {
         let mut hits = Vec::new();
         set.for_each_hit(text, |h| hits.push(h));
         hits.sort();
@@ -342,13 +352,15 @@ mod tests {
         // Long enough for four lanes; a keyword straddles every border
         // and every position near one.
         let keywords = strings(&["abcdefghij", "hij", "j"]);
+        let set = Keywords::new(&keywords).expect("keywords compile");
+        let ac = reference_automaton(&keywords);
         for len in 4 * MIN_LANE..4 * MIN_LANE + 40 {
             for at in 0..len - 10 {
                 let mut text = vec![b'.'; len];
                 text[at..at + 10].copy_from_slice(b"aBcDeFgHiJ");
                 assert_eq!(
-                    hits(&keywords, &text),
-                    reference(&keywords, &text),
+                    hits_with(&set, &text),
+                    reference_with(&ac, &text),
                     "len {len} at {at}"
                 );
             }
@@ -386,6 +398,49 @@ mod tests {
         assert_eq!(
             hits(&keywords, text.as_bytes()),
             reference(&keywords, text.as_bytes())
+        );
+    }
+
+    #[test]
+    fn the_built_in_keywords_find_in_every_fixture_what_one_overlapping_search_finds() {
+        // The real catalog's automaton (hundreds of keywords, dozens of
+        // byte classes) over real files: the planted secrets, the rules'
+        // own TOML (every keyword occurs there) and this crate's sources.
+        let set = crate::secrets::rules::RuleSet::load(&[], &[]).expect("built-in rules");
+        let mut keywords: Vec<String> = Vec::new();
+        for rule in set.rules.iter().filter(|r| !r.keywords_in_path) {
+            for k in &rule.keywords {
+                if !keywords.contains(k) {
+                    keywords.push(k.clone());
+                }
+            }
+        }
+        assert!(keywords.len() > 300, "{} keywords", keywords.len());
+        let set = Keywords::new(&keywords).expect("built-in keywords compile");
+        let ac = reference_automaton(&keywords);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        let mut total_hits = 0;
+        for dir in ["fixtures", "rules", "src"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).expect("readable fixture folder") {
+                    let path = entry.expect("folder entry").path();
+                    if path.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    let text = std::fs::read(&path).expect("readable fixture");
+                    let found = hits_with(&set, &text);
+                    assert_eq!(found, reference_with(&ac, &text), "{}", path.display());
+                    files += 1;
+                    total_hits += found.len();
+                }
+            }
+        }
+        assert!(
+            files > 50 && total_hits > 1000,
+            "{files} files, {total_hits} hits"
         );
     }
 
