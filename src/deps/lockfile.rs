@@ -493,10 +493,11 @@ fn short_lines(text: &str) -> impl Iterator<Item = &str> {
         start = end + 1;
         // Only `\r\n` ends a line: a last line's bare `\r` stays, as in
         // `str::lines`.
-        Some(match newline {
-            true => line.strip_suffix('\r').unwrap_or(line),
-            false => line,
-        })
+        if newline {
+            Some(line.strip_suffix('\r').unwrap_or(line))
+        } else {
+            Some(line)
+        }
     })
 }
 

@@ -2,10 +2,10 @@
 //!
 //! Per file, a single Aho-Corasick pass ([`super::keywords`], ASCII
 //! case-insensitive) over every rule's keywords is the only full pass over
-//! the bytes. Each keyword hit
-//! opens, for each rule owning the keyword, a window of a bounded number of
-//! bytes around it: the rule's longest possible match when its regex bounds
-//! it, else a fixed reach (larger for multi-line rules such as PEM blocks).
+//! the bytes. Each keyword hit opens, for each rule owning the keyword, a
+//! window of a bounded number of bytes around it: the rule's longest
+//! possible match when its regex bounds it, else a fixed reach (larger for
+//! multi-line rules such as PEM blocks).
 //! So a minified one-line file costs the same as short lines. Each rule
 //! runs its regex only over its merged windows, and the search, though
 //! bounded to a window, sees the bytes around it for `\b` and `$`. So the

@@ -27,10 +27,12 @@ use aho_corasick::Anchored;
 
 /// How many parts of a file are walked side by side. Four is where the
 /// gain stopped on the benchmark corpus (two: 710 MB/s, four: 900-1,050,
-/// six and eight: 720-790, as register pressure spills the states).
+/// six and eight: 720-790, as register pressure spills the states). The
+/// walk in [`Keywords::for_each_hit`] is written out for four.
 const LANES: usize = 4;
-/// Files shorter than this many bytes a lane are walked in one piece: the
-/// lanes' lead-in would cost more than their overlap saves.
+const _: () = assert!(LANES == 4);
+/// A file whose lanes would be shorter than this many bytes is walked in
+/// one piece: the lanes' lead-ins would cost more than they save.
 const MIN_LANE: usize = 64;
 
 /// The most entries of the transition table (4 bytes each: 64 MiB). The
@@ -192,7 +194,7 @@ impl Keywords {
             }
         }
         // The last lane also takes the remainder of the division.
-        self.walk(s3, &t3[lane..], 4 * lane, &mut hit);
+        self.walk(s3, &t3[lane..], LANES * lane, &mut hit);
     }
 
     /// One lane walked alone from `state`; `offset` is where `text`
