@@ -628,12 +628,10 @@ fn audit_with_db(
     for f in &out.findings {
         of_rule.entry(f.rule_id.as_str()).or_default().push(f);
     }
-    let mut rules = Vec::with_capacity(kinds.len());
     for (id, (kind, adv)) in kinds {
         let found = of_rule.get(id).map_or(&[][..], Vec::as_slice);
-        rules.push(audit::rule_info(adv, kind, found, settings));
+        out.rules.push(audit::rule_info(adv, kind, found, settings));
     }
-    out.rules.extend(rules);
     Ok(dep_kinds)
 }
 
