@@ -128,7 +128,7 @@ impl<'a> Candidates<'a> {
     pub fn matches_in(&self, tree: &LockedTree, settings: &MatchSettings) -> Vec<Match<'a>> {
         let mut out = Vec::new();
         for (pi, p) in tree.packages.iter().enumerate() {
-            let Some(source) = p.package.source.as_ref() else {
+            let Some(source) = p.source.as_deref() else {
                 continue;
             };
             if !source.is_default_registry() {
@@ -138,7 +138,7 @@ impl<'a> Candidates<'a> {
                 continue;
             };
             for &(advisory, kind) in cands {
-                if self.applies(advisory, &p.package.version, source, settings) {
+                if self.applies(advisory, &p.version, source, settings) {
                     out.push(Match {
                         package: pi,
                         advisory,
@@ -347,7 +347,7 @@ pub fn finding(
 ) -> Finding {
     let adv = m.advisory;
     let pkg = &lf.tree.packages[m.package];
-    let version = pkg.package.version.to_string();
+    let version = pkg.version.to_string();
     let id = adv.metadata.id.as_str();
     let mut location = Location::lines(lf.rel_path.clone(), pkg.start_line, pkg.end_line);
     location.line_hash = line_hashes.and_then(|h| h.get(&pkg.start_line).cloned());
@@ -365,7 +365,7 @@ pub fn finding(
             package: pkg.name().to_string(),
             version: version.clone(),
             aliases: adv.metadata.aliases.iter().map(|a| a.to_string()).collect(),
-            fix: fix_of(adv, &pkg.package.version),
+            fix: fix_of(adv, &pkg.version),
             dependency_path: lf.tree.shortest_path(m.package),
             other_paths: paths.saturating_sub(1),
             url: Some(url_of(adv)),

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rustsec::cargo_lock::{Lockfile, Name, Package, SourceId, Version};
 
@@ -24,10 +25,10 @@ pub struct LockedTree {
     /// Every package, in the order the file lists them. A v1 lockfile's
     /// legacy `[root]` package is included, as a workspace member.
     pub packages: Vec<LockedPackage>,
-    /// `deps[i]`: indices of the packages package `i` depends on.
-    deps: Vec<Vec<usize>>,
-    /// `dependents[i]`: indices of the packages that depend on package `i`.
-    dependents: Vec<Vec<usize>>,
+    /// List `i`: indices of the packages package `i` depends on.
+    deps: Lists<usize>,
+    /// List `i`: indices of the packages that depend on package `i`.
+    dependents: Lists<usize>,
     /// Indices of the workspace members: the starting points of paths.
     roots: Vec<usize>,
     /// Breadth-first parent pointers from the roots (`usize::MAX`: none).
@@ -36,9 +37,15 @@ pub struct LockedTree {
 
 #[derive(Debug)]
 pub struct LockedPackage {
-    /// Name, version and source. `dependencies` is left empty: the edges
-    /// live in the tree's graph.
-    pub package: Package,
+    pub name: Name,
+    pub version: Version,
+    /// `None` for a path package. Shared between the packages and entries
+    /// of the same source: a lockfile has a few sources for hundreds of
+    /// packages, and a `SourceId` of their own (168 bytes and a URL on
+    /// the heap each) made the parse's lists several times larger, paid
+    /// for in allocations and page faults. The edges live in the tree's
+    /// graph.
+    pub source: Option<Arc<SourceId>>,
     /// 1-based, inclusive: the `[[package]]` header to the block's last line.
     pub start_line: u32,
     pub end_line: u32,
@@ -46,7 +53,7 @@ pub struct LockedPackage {
 
 impl LockedPackage {
     pub fn name(&self) -> &str {
-        self.package.name.as_str()
+        self.name.as_str()
     }
 }
 
@@ -57,16 +64,93 @@ struct DependencyRef<'a> {
     name: Cow<'a, str>,
     /// Omitted in v2+ when only one version of the crate is locked.
     version: Option<Cow<'a, str>>,
-    source: Option<SourceId>,
+    source: Option<Arc<SourceId>>,
 }
 
 /// What either parser gives: the packages, each one's version as written,
-/// and each one's dependency entries.
+/// and each one's dependency entries (list `i` for package `i`).
 type Parsed<'a> = (
     Vec<LockedPackage>,
     Vec<Cow<'a, str>>,
-    Vec<Vec<DependencyRef<'a>>>,
+    Lists<DependencyRef<'a>>,
 );
+
+/// Lists kept end to end in one vector: list `i` is
+/// `items[starts[i]..starts[i + 1]]`, and only the last list grows. A
+/// lockfile has three lists per package (its entries, its dependencies,
+/// its dependents); a vector for each was thousands of allocations in a
+/// parse of a few milliseconds.
+#[derive(Debug)]
+struct Lists<T> {
+    items: Vec<T>,
+    starts: Vec<usize>,
+}
+
+impl<T> Lists<T> {
+    /// No lists yet, with room for `lists` lists of `items` items in all.
+    fn with_capacity(lists: usize, items: usize) -> Lists<T> {
+        let mut starts = Vec::with_capacity(lists + 1);
+        starts.push(0);
+        Lists {
+            items: Vec::with_capacity(items),
+            starts,
+        }
+    }
+
+    /// Adds `item` to the list being built, the one after the last ended.
+    fn push(&mut self, item: T) {
+        self.items.push(item);
+    }
+
+    /// The items pushed since the last list was ended.
+    fn open(&self) -> &[T] {
+        let start = self.starts.last().copied().unwrap_or(0);
+        &self.items[start..]
+    }
+
+    /// Ends the list being built: the next push starts another.
+    fn end(&mut self) {
+        self.starts.push(self.items.len());
+    }
+
+    /// How many lists were ended.
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn get(&self, i: usize) -> &[T] {
+        &self.items[self.starts[i]..self.starts[i + 1]]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[T]> {
+        self.starts.windows(2).map(|w| &self.items[w[0]..w[1]])
+    }
+}
+
+impl Lists<usize> {
+    /// The same edges the other way round: list `j` holds every `i`
+    /// whose list holds `j`, in increasing order. Every item must be
+    /// below `len()`.
+    fn reversed(&self) -> Lists<usize> {
+        let n = self.len();
+        let mut starts = vec![0usize; n + 1];
+        for &j in &self.items {
+            starts[j + 1] += 1;
+        }
+        for k in 0..n {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0usize; self.items.len()];
+        for (i, list) in self.iter().enumerate() {
+            for &j in list {
+                items[next[j]] = i;
+                next[j] += 1;
+            }
+        }
+        Lists { items, starts }
+    }
+}
 
 /// A `[[package]]` (or v1 `[root]`) block as written in the file.
 #[derive(Debug, Default, Clone)]
@@ -94,36 +178,23 @@ impl LockedTree {
     fn with_graph(
         packages: Vec<LockedPackage>,
         versions: &[Cow<'_, str>],
-        dependencies: &[Vec<DependencyRef<'_>>],
+        dependencies: &Lists<DependencyRef<'_>>,
     ) -> LockedTree {
         let by_name = NameIndex::new(&packages);
         let n = packages.len();
-        // Each list is allocated once, at its final size: growing them one
-        // push at a time was a fifth of parsing a large lockfile.
-        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(n);
-        let mut dependent_count = vec![0usize; n];
+        let mut deps = Lists::with_capacity(n, dependencies.items.len());
         for (i, refs) in dependencies.iter().enumerate() {
-            let mut mine = Vec::with_capacity(refs.len());
             for d in refs {
                 let Some(j) = resolve(d, &packages, versions, &by_name) else {
                     continue;
                 };
-                if j != i && !mine.contains(&j) {
-                    mine.push(j);
-                    dependent_count[j] += 1;
+                if j != i && !deps.open().contains(&j) {
+                    deps.push(j);
                 }
             }
-            deps.push(mine);
+            deps.end();
         }
-        let mut dependents: Vec<Vec<usize>> = dependent_count
-            .into_iter()
-            .map(Vec::with_capacity)
-            .collect();
-        for (i, mine) in deps.iter().enumerate() {
-            for &j in mine {
-                dependents[j].push(i);
-            }
-        }
+        let dependents = deps.reversed();
         let roots = find_roots(&packages, &dependents);
         let parent = bfs_parents(n, &roots, &deps);
         LockedTree {
@@ -190,7 +261,7 @@ impl LockedTree {
         on_stack[start] = true;
         while let Some(frame) = frames.last_mut() {
             let (node, next) = (frame.0, frame.1);
-            match self.dependents[node].get(next) {
+            match self.dependents.get(node).get(next) {
                 Some(&d) => {
                     frame.1 += 1;
                     if on_stack[d] {
@@ -220,7 +291,7 @@ impl LockedTree {
 
     /// Direct dependencies of package `i`.
     pub fn dependencies(&self, i: usize) -> &[usize] {
-        &self.deps[i]
+        self.deps.get(i)
     }
 }
 
@@ -273,7 +344,7 @@ fn resolve(
     }
     std::iter::once(first)
         .chain(cands)
-        .find(|&j| same_source(packages[j].package.source.as_ref(), d.source.as_ref()))
+        .find(|&j| same_source(packages[j].source.as_deref(), d.source.as_deref()))
         .or(Some(first))
 }
 
@@ -301,13 +372,14 @@ impl<'a> RawPackage<'a> {
         }
     }
 
-    /// The package and its dependency entries; `None` when a field is
-    /// missing or does not parse.
+    /// The package, its dependency entries added to `refs` as a list of
+    /// their own; `None` when a field is missing or does not parse.
     fn resolve(
         self,
         entries: &[&'a str],
         sources: &mut SourceCache<'a>,
-    ) -> Option<(LockedPackage, Vec<DependencyRef<'a>>)> {
+        refs: &mut Lists<DependencyRef<'a>>,
+    ) -> Option<LockedPackage> {
         let source = match self.source {
             Some(s) => Some(source_id(s, sources)?),
             None => None,
@@ -316,24 +388,18 @@ impl<'a> RawPackage<'a> {
             Some(range) => entries.get(range)?,
             None => &[],
         };
-        let mut refs = Vec::with_capacity(mine.len());
         for entry in mine {
             refs.push(dependency_ref(entry, sources)?);
         }
-        let package = Package {
+        refs.end();
+        let locked = LockedPackage {
             name: Name::from_str(self.name?).ok()?,
             version: Version::parse(self.version?).ok()?,
             source,
-            checksum: None,
-            dependencies: Vec::new(),
-            replace: None,
-        };
-        let locked = LockedPackage {
-            package,
             start_line: self.start,
             end_line: self.end,
         };
-        Some((locked, refs))
+        Some(locked)
     }
 }
 
@@ -417,13 +483,11 @@ fn parse_cargo_written(text: &str) -> Option<Parsed<'_>> {
     let mut sources = SourceCache::default();
     let mut packages = Vec::with_capacity(raw.len());
     let mut versions = Vec::with_capacity(raw.len());
-    let mut dependencies = Vec::with_capacity(raw.len());
+    let mut dependencies = Lists::with_capacity(raw.len(), entries.len());
     for block in raw {
         let version = block.version;
-        let (package, refs) = block.resolve(&entries, &mut sources)?;
-        packages.push(package);
+        packages.push(block.resolve(&entries, &mut sources, &mut dependencies)?);
         versions.push(Cow::Borrowed(version?));
-        dependencies.push(refs);
     }
     Some((packages, versions, dependencies))
 }
@@ -514,12 +578,12 @@ fn key_value(line: &str) -> Option<(&str, &str)> {
 /// one is checked first, without hashing.
 #[derive(Default)]
 struct SourceCache<'a> {
-    last: Option<(&'a str, SourceId)>,
-    all: FastMap<&'a str, SourceId>,
+    last: Option<(&'a str, Arc<SourceId>)>,
+    all: FastMap<&'a str, Arc<SourceId>>,
 }
 
 /// A source, parsed once per distinct text.
-fn source_id<'a>(text: &'a str, cache: &mut SourceCache<'a>) -> Option<SourceId> {
+fn source_id<'a>(text: &'a str, cache: &mut SourceCache<'a>) -> Option<Arc<SourceId>> {
     if let Some((last, id)) = &cache.last {
         if *last == text {
             return Some(id.clone());
@@ -528,7 +592,7 @@ fn source_id<'a>(text: &'a str, cache: &mut SourceCache<'a>) -> Option<SourceId>
     let id = match cache.all.get(text) {
         Some(id) => id.clone(),
         None => {
-            let id = SourceId::from_str(text).ok()?;
+            let id = Arc::new(SourceId::from_str(text).ok()?);
             cache.all.insert(text, id.clone());
             id
         }
@@ -587,21 +651,20 @@ fn parse_any_toml(text: &str) -> Result<Parsed<'static>, String> {
     let mut all: Vec<Package> = Vec::with_capacity(lockfile.packages.len() + 1);
     all.extend(lockfile.root);
     all.extend(lockfile.packages);
-    let mut dependencies = Vec::with_capacity(all.len());
+    let entries = all.iter().map(|p| p.dependencies.len()).sum();
+    let mut dependencies = Lists::with_capacity(all.len(), entries);
     let mut versions = Vec::with_capacity(all.len());
     let packages = all
         .into_iter()
-        .map(|mut package| {
-            dependencies.push(
-                std::mem::take(&mut package.dependencies)
-                    .into_iter()
-                    .map(|d| DependencyRef {
-                        name: Cow::Owned(d.name.as_str().to_string()),
-                        version: Some(Cow::Owned(d.version.to_string())),
-                        source: d.source,
-                    })
-                    .collect(),
-            );
+        .map(|package| {
+            for d in package.dependencies {
+                dependencies.push(DependencyRef {
+                    name: Cow::Owned(d.name.as_str().to_string()),
+                    version: Some(Cow::Owned(d.version.to_string())),
+                    source: d.source.map(Arc::new),
+                });
+            }
+            dependencies.end();
             let version = package.version.to_string();
             let block = by_key
                 .get(&(package.name.as_str(), version.as_str()))
@@ -609,7 +672,9 @@ fn parse_any_toml(text: &str) -> Result<Parsed<'static>, String> {
             versions.push(Cow::Owned(version));
             let (start_line, end_line) = block.map_or((1, 1), |b| (b.start, b.end));
             LockedPackage {
-                package,
+                name: package.name,
+                version: package.version,
+                source: package.source.map(Arc::new),
                 start_line,
                 end_line,
             }
@@ -711,10 +776,10 @@ fn same_source(a: Option<&SourceId>, b: Option<&SourceId>) -> bool {
     }
 }
 
-fn find_roots(packages: &[LockedPackage], dependents: &[Vec<usize>]) -> Vec<usize> {
-    let pathlike = |p: &LockedPackage| p.package.source.is_none();
+fn find_roots(packages: &[LockedPackage], dependents: &Lists<usize>) -> Vec<usize> {
+    let pathlike = |p: &LockedPackage| p.source.is_none();
     let members: Vec<usize> = (0..packages.len())
-        .filter(|&i| pathlike(&packages[i]) && dependents[i].is_empty())
+        .filter(|&i| pathlike(&packages[i]) && dependents.get(i).is_empty())
         .collect();
     if !members.is_empty() {
         return members;
@@ -726,11 +791,11 @@ fn find_roots(packages: &[LockedPackage], dependents: &[Vec<usize>]) -> Vec<usiz
         return path_pkgs;
     }
     (0..packages.len())
-        .filter(|&i| dependents[i].is_empty())
+        .filter(|&i| dependents.get(i).is_empty())
         .collect()
 }
 
-fn bfs_parents(n: usize, roots: &[usize], deps: &[Vec<usize>]) -> Vec<usize> {
+fn bfs_parents(n: usize, roots: &[usize], deps: &Lists<usize>) -> Vec<usize> {
     let mut parent = vec![usize::MAX; n];
     let mut seen = vec![false; n];
     let mut queue = std::collections::VecDeque::new();
@@ -739,7 +804,7 @@ fn bfs_parents(n: usize, roots: &[usize], deps: &[Vec<usize>]) -> Vec<usize> {
         queue.push_back(r);
     }
     while let Some(i) = queue.pop_front() {
-        for &d in &deps[i] {
+        for &d in deps.get(i) {
             if !seen[d] {
                 seen[d] = true;
                 parent[d] = i;
@@ -830,7 +895,7 @@ dependencies = [
     fn find(t: &LockedTree, name: &str, version: &str) -> usize {
         t.packages
             .iter()
-            .position(|p| p.name() == name && p.package.version.to_string() == version)
+            .position(|p| p.name() == name && p.version.to_string() == version)
             .unwrap()
     }
 
@@ -885,7 +950,7 @@ dependencies = [
     /// Everything a report or a match reads from a tree, in file order.
     fn summary(t: &LockedTree) -> Vec<PackageSummary> {
         let key = |i: usize| {
-            let p = &t.packages[i].package;
+            let p = &t.packages[i];
             format!("{} {}", p.name, p.version)
         };
         (0..t.packages.len())
@@ -895,8 +960,8 @@ dependencies = [
                 deps.sort();
                 (
                     p.name().to_string(),
-                    p.package.version.to_string(),
-                    p.package.source.as_ref().map(|s| s.to_string()),
+                    p.version.to_string(),
+                    p.source.as_ref().map(|s| s.to_string()),
                     p.start_line,
                     p.end_line,
                     deps,

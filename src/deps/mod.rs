@@ -430,7 +430,7 @@ fn misjudged_crates<'a>(
     let mut misjudged = FastSet::default();
     for p in audits.iter().flat_map(|a| &a.tree.packages) {
         if let Some((&name, seen)) = versions.get_key_value(p.name()) {
-            if !seen.contains(&p.package.version) {
+            if !seen.contains(&p.version) {
                 misjudged.insert(name);
             }
         }
@@ -608,7 +608,7 @@ fn audit_with_db(
         for (m, mut f) in found {
             if let Some(kinds) = dep_kinds.get(&i) {
                 let pkg = &audits[i].tree.packages[m.package];
-                match kinds.get(pkg.name(), &pkg.package.version.to_string()) {
+                match kinds.get(pkg.name(), &pkg.version.to_string()) {
                     // Not built for this platform.
                     None => continue,
                     Some("dev") if args.exclude_dev => continue,

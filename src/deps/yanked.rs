@@ -536,10 +536,7 @@ pub fn crates_io_names(audits: &[LockfileAudit<'_>]) -> BTreeSet<String> {
 }
 
 fn is_crates_io(p: &super::lockfile::LockedPackage) -> bool {
-    p.package
-        .source
-        .as_ref()
-        .is_some_and(|s| s.is_default_registry())
+    p.source.as_deref().is_some_and(|s| s.is_default_registry())
 }
 
 /// What the yanked check adds to an audit.
@@ -576,7 +573,7 @@ pub fn findings(
             let Some(index) = answers.crates.get(pkg.name()) else {
                 continue;
             };
-            let version = &pkg.package.version;
+            let version = &pkg.version;
             match index.is_yanked(version) {
                 Some(true) => {}
                 Some(false) => continue,
