@@ -377,6 +377,38 @@ fn a_malformed_advisory_is_a_warning_naming_it_and_the_rest_load() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A FIFO with an advisory's name (a database is a folder anyone may have
+/// written into) is reported as that file's problem, and never waited on:
+/// the run ends, and the crate's other advisories still apply.
+#[cfg(unix)]
+#[test]
+fn a_fifo_among_the_advisories_is_named_and_never_waited_on() {
+    let top = tempfile::tempdir().unwrap();
+    let copy = top.path().join("db");
+    copy_dir(&db(), &copy);
+    let st = std::process::Command::new("mkfifo")
+        .arg(copy.join("crates/tinyhttp/RUSTSEC-2024-9998.md"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = tripline(top.path())
+        .arg("deps")
+        .arg(fixture("versions/v3"))
+        .arg("--db")
+        .arg(&copy)
+        .args(["--offline", "--format", "json"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("crates/tinyhttp/RUSTSEC-2024-9998.md"),
+        "{err}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ids(&json).contains("RUSTSEC-2024-9001"), "{err}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
 #[test]
 fn the_staleness_warning_shows_on_an_old_database_only() {
     let (out, _) = run_json(&fixture("versions/v3"), &[]);

@@ -9,7 +9,7 @@
 //! advisories against packages (that is `audit`).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,7 +19,9 @@ use anyhow::{bail, Context, Result};
 use rustsec::advisory::{Advisory, Versions};
 use rustsec::{Collection, Version, VersionReq};
 
+use super::FastSet;
 use crate::finding::ScanError;
+use crate::secrets::walk::open_no_block;
 
 /// Where `tripline db fetch` clones from unless `[deps] db_url` says otherwise.
 pub const DEFAULT_DB_URL: &str = "https://github.com/rustsec/advisory-db.git";
@@ -261,13 +263,41 @@ pub fn summarize(db: &Path) -> DbSummary {
 #[derive(Debug, Default)]
 pub struct DbIndex {
     root: PathBuf,
-    crates: HashSet<String>,
+    crates: FastSet<String>,
+    /// `crates/`, kept open: each crate folder is opened relative to it,
+    /// and each advisory relative to its folder, so the kernel resolves
+    /// one name per open instead of the database's whole path. A large
+    /// lockfile opens a hundred folders and a hundred and fifty files,
+    /// and those opens were most of loading's system time.
+    #[cfg(unix)]
+    crates_dir: Option<rustix::fd::OwnedFd>,
 }
 
 impl DbIndex {
     /// Lists `crates/` of the database at `db` (one directory: the
     /// folders' own contents are read only when a lockfile needs them).
     /// An unreadable database gives an empty index.
+    #[cfg(unix)]
+    pub fn open(db: &Path) -> DbIndex {
+        let crates_dir = open_folder(rustix::fs::CWD, db.join("crates"));
+        let mut crates = FastSet::default();
+        if let Some(dir) = &crates_dir {
+            list_folder(
+                dir,
+                &mut vec![std::mem::MaybeUninit::uninit(); 32 * 1024],
+                |name| {
+                    crates.insert(name.to_string());
+                },
+            );
+        }
+        DbIndex {
+            root: db.to_path_buf(),
+            crates,
+            crates_dir,
+        }
+    }
+
+    #[cfg(not(unix))]
     pub fn open(db: &Path) -> DbIndex {
         DbIndex {
             root: db.to_path_buf(),
@@ -291,15 +321,44 @@ impl DbIndex {
     /// not parsed (it gives `None`, as a draft does); with `None`, every
     /// one is.
     pub fn load_crate(&self, name: &str, locked: Option<&[Version]>) -> CrateAdvisories {
-        let folder = self.root.join("crates").join(name);
-        advisory_files(&folder)
-            .into_iter()
+        let path = self.root.join("crates").join(name);
+        let Some(folder) = self.crate_folder(name, &path) else {
+            return Vec::new();
+        };
+        folder
+            .files
+            .iter()
             .map(|file| {
-                let path = folder.join(file);
-                let advisory = load_one(&path, name, locked);
+                let path = path.join(file);
+                let advisory = folder
+                    .read(file)
+                    .map_err(|e| format!("cannot read advisory: {e}"))
+                    .and_then(|text| judge_one(&text, &path, name, locked));
                 (path, advisory)
             })
             .collect()
+    }
+
+    /// Crate `name`'s folder, at `path`; `None` when it cannot be opened.
+    #[cfg(unix)]
+    fn crate_folder(&self, name: &str, _path: &Path) -> Option<CrateFolder> {
+        let fd = open_folder(self.crates_dir.as_ref()?, name)?;
+        let mut files = Vec::new();
+        list_folder(&fd, &mut [std::mem::MaybeUninit::uninit(); 4096], |file| {
+            if file.ends_with(".md") {
+                files.push(file.to_string());
+            }
+        });
+        files.sort_unstable();
+        Some(CrateFolder { fd, files })
+    }
+
+    #[cfg(not(unix))]
+    fn crate_folder(&self, _name: &str, path: &Path) -> Option<CrateFolder> {
+        Some(CrateFolder {
+            path: path.to_path_buf(),
+            files: advisory_files(path),
+        })
     }
 
     /// What [`load_crate`](Self::load_crate) gives for a crate whose
@@ -325,6 +384,35 @@ impl DbIndex {
             |name| self.load_crate(name, None),
             |name| self.load_panicked(name),
         ))
+    }
+}
+
+/// A crate's folder in the database: its advisory files' names, sorted,
+/// and the folder to read them from.
+struct CrateFolder {
+    #[cfg(unix)]
+    fd: rustix::fd::OwnedFd,
+    #[cfg(not(unix))]
+    path: PathBuf,
+    files: Vec<String>,
+}
+
+impl CrateFolder {
+    /// Advisory `file` of this folder. Opened without blocking: a FIFO
+    /// given an advisory's name would otherwise hang the run on `open`
+    /// (it then reads as empty, and is reported as malformed); a regular
+    /// file reads the same either way.
+    #[cfg(unix)]
+    fn read(&self, file: &str) -> std::io::Result<String> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let fd = rustix::fs::openat(&self.fd, file, flags, Mode::empty())?;
+        read_advisory(std::fs::File::from(fd))
+    }
+
+    #[cfg(not(unix))]
+    fn read(&self, file: &str) -> std::io::Result<String> {
+        read_advisory(open_no_block(&self.path.join(file))?)
     }
 }
 
@@ -428,7 +516,8 @@ impl DbListing {
 
 /// The `date = "YYYY-MM-DD"` of an advisory's front matter. The front
 /// matter opens the file, so its first block is read, and the whole file
-/// only when the date is not in it.
+/// only when the date is not in it. Opened without blocking, as loading
+/// opens advisories (see [`CrateFolder::read`]).
 fn advisory_date(file: &Path) -> Option<String> {
     use std::io::Read;
     let find = |text: &str| {
@@ -439,7 +528,7 @@ fn advisory_date(file: &Path) -> Option<String> {
             .filter(|d| parse_ymd(d).is_some())
     };
     let mut head = [0u8; 1024];
-    let n = std::fs::File::open(file).ok()?.read(&mut head).ok()?;
+    let n = open_no_block(file).ok()?.read(&mut head).ok()?;
     // A line cut at the end of the block is left to the whole-file read.
     let complete = head[..n]
         .iter()
@@ -447,7 +536,7 @@ fn advisory_date(file: &Path) -> Option<String> {
         .map_or(0, |i| i + 1);
     find(&String::from_utf8_lossy(&head[..complete])).or_else(|| {
         (n == head.len())
-            .then(|| std::fs::read_to_string(file).ok())
+            .then(|| read_advisory(open_no_block(file).ok()?).ok())
             .flatten()
             .and_then(|t| find(&t))
     })
@@ -455,6 +544,7 @@ fn advisory_date(file: &Path) -> Option<String> {
 
 /// The names in directory `dir`, dotfiles left out; empty when it cannot
 /// be read.
+#[cfg(not(unix))]
 fn folder_names(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .into_iter()
@@ -466,11 +556,28 @@ fn folder_names(dir: &Path) -> Vec<String> {
 }
 
 /// The sorted advisory file names of one folder (no dotfiles).
+#[cfg(not(unix))]
 fn advisory_files(folder: &Path) -> Vec<String> {
     let mut names = folder_names(folder);
     names.retain(|n| n.ends_with(".md"));
     names.sort_unstable();
     names
+}
+
+/// Calls `visit(name)` for each entry of the open folder `dir`, dotfiles
+/// left out, names read in place from `getdents` through `buf`.
+#[cfg(unix)]
+fn list_folder(
+    dir: &rustix::fd::OwnedFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+    mut visit: impl FnMut(&str),
+) {
+    let mut entries = rustix::fs::RawDir::new(dir, buf);
+    while let Some(Ok(entry)) = entries.next() {
+        if let Some(name) = visible(entry.file_name()) {
+            visit(name);
+        }
+    }
 }
 
 /// Calls `visit(folder, file)` for each file of each folder of `dir`
@@ -481,28 +588,17 @@ fn advisory_files(folder: &Path) -> Vec<String> {
 /// listing a database several times slower.
 #[cfg(unix)]
 fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
-    use rustix::fs::RawDir;
     use std::mem::MaybeUninit;
     let Some(parent) = open_folder(rustix::fs::CWD, dir) else {
         return;
     };
     let mut folder_buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
     let mut file_buf = vec![MaybeUninit::<u8>::uninit(); 8 * 1024];
-    let mut folders = RawDir::new(&parent, &mut folder_buf);
-    while let Some(Ok(entry)) = folders.next() {
-        let Some(folder) = visible(entry.file_name()) else {
-            continue;
-        };
-        let Some(fd) = open_folder(&parent, folder) else {
-            continue;
-        };
-        let mut files = RawDir::new(&fd, &mut file_buf);
-        while let Some(Ok(file)) = files.next() {
-            if let Some(name) = visible(file.file_name()) {
-                visit(folder, name);
-            }
+    list_folder(&parent, &mut folder_buf, |folder| {
+        if let Some(fd) = open_folder(&parent, folder) {
+            list_folder(&fd, &mut file_buf, |file| visit(folder, file));
         }
-    }
+    });
 }
 
 /// Folder `name` (relative to `at`, or a whole path from `CWD`), opened
@@ -533,17 +629,18 @@ fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
     }
 }
 
-/// One advisory file, with the checks rustsec's own loader applies (file
-/// named after the id, folder after the package). Drafts and placeholders
+/// One advisory file's `text` (read from `file`), with the checks
+/// rustsec's own loader applies (file named after the id, folder after
+/// the package). Drafts and placeholders
 /// give `None`, and so does an advisory that cannot apply to any of the
 /// `locked` versions (see [`may_apply`]).
-fn load_one(
+fn judge_one(
+    text: &str,
     file: &Path,
     crate_dir: &str,
     locked: Option<&[Version]>,
 ) -> Result<Option<Advisory>, String> {
-    let text = read_advisory(file).map_err(|e| format!("cannot read advisory: {e}"))?;
-    if locked.is_some_and(|locked| !may_apply(&text, locked)) {
+    if locked.is_some_and(|locked| !may_apply(text, locked)) {
         return Ok(None);
     }
     // rustsec quotes the first 20 bytes of a file that does not open with
@@ -580,18 +677,16 @@ fn load_one(
     Ok(Some(adv))
 }
 
-/// The text of an advisory file. Not as `fs::read_to_string` reads it,
+/// The text of an open advisory file. Not as `fs::read_to_string` reads it,
 /// asking the file's size and position first: advisories are small (99 %
 /// under 5 KB in the real database), so a buffer that size, read until
 /// the end, spares two system calls in six, for each of the hundreds of
 /// files a large lockfile loads. (`Take` hides the file from the standard
 /// library's sized read.)
-fn read_advisory(file: &Path) -> std::io::Result<String> {
+fn read_advisory(file: std::fs::File) -> std::io::Result<String> {
     use std::io::Read;
     let mut text = String::with_capacity(8 * 1024);
-    std::fs::File::open(file)?
-        .take(u64::MAX)
-        .read_to_string(&mut text)?;
+    file.take(u64::MAX).read_to_string(&mut text)?;
     Ok(text)
 }
 

@@ -318,7 +318,7 @@ fn read_regular_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<Rea
 /// Opens for reading without blocking: if a FIFO was swapped in after the
 /// walk looked, a blocking open would wait for a writer forever.
 #[cfg(unix)]
-fn open_no_block(path: &Path) -> io::Result<File> {
+pub(crate) fn open_no_block(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
@@ -327,7 +327,7 @@ fn open_no_block(path: &Path) -> io::Result<File> {
 }
 
 #[cfg(not(unix))]
-fn open_no_block(path: &Path) -> io::Result<File> {
+pub(crate) fn open_no_block(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
