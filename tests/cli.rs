@@ -116,6 +116,24 @@ fn json_report_finds_the_planted_secrets_and_nothing_ignored() {
     assert_no_secret(&out.stderr, "stderr");
 }
 
+/// One thread walks the tree on the calling thread, without the parallel
+/// walker: the same ignore rules, the same files read, skipped and found.
+#[test]
+fn one_thread_walks_the_same_tree_as_four() {
+    let summary = |threads: &str| {
+        let (out, v) = json_scan(&fixture("leaky"), &["--threads", threads]);
+        assert_eq!(out.status.code(), Some(1));
+        let scan = &v["scan"];
+        let counts = ["files_scanned", "files_skipped", "bytes_scanned"]
+            .map(|k| scan[k].as_u64().unwrap());
+        (locations(&v), counts)
+    };
+    let one = summary("1");
+    assert!(one.0.contains(&(".env".to_string(), 3)), "{one:?}");
+    assert!(one.1[1] >= 1, "bin/blob.bin is skipped: {one:?}");
+    assert_eq!(one, summary("4"));
+}
+
 #[test]
 fn text_report_groups_by_file_and_masks() {
     let out = tripline()
