@@ -124,8 +124,8 @@ fn one_thread_walks_the_same_tree_as_four() {
         let (out, v) = json_scan(&fixture("leaky"), &["--threads", threads]);
         assert_eq!(out.status.code(), Some(1));
         let scan = &v["scan"];
-        let counts = ["files_scanned", "files_skipped", "bytes_scanned"]
-            .map(|k| scan[k].as_u64().unwrap());
+        let counts =
+            ["files_scanned", "files_skipped", "bytes_scanned"].map(|k| scan[k].as_u64().unwrap());
         (locations(&v), counts)
     };
     let one = summary("1");

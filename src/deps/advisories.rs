@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use rustsec::advisory::{Advisory, Versions};
 use rustsec::{Collection, Version, VersionReq};
 
-use super::FastSet;
+use super::{listing_cache, FastSet};
 use crate::finding::ScanError;
 use crate::secrets::walk::open_no_block;
 
@@ -282,13 +282,15 @@ impl DbIndex {
         let crates_dir = open_folder(rustix::fs::CWD, db.join("crates"));
         let mut crates = FastSet::default();
         if let Some(dir) = &crates_dir {
-            list_folder(
-                dir,
-                &mut vec![std::mem::MaybeUninit::uninit(); 32 * 1024],
-                |name| {
-                    crates.insert(name.to_string());
-                },
-            );
+            let list = || {
+                let mut names = Vec::new();
+                let mut buf = vec![std::mem::MaybeUninit::uninit(); 32 * 1024];
+                list_folder(dir, &mut buf, |name| names.push(name.to_string()));
+                names
+            };
+            let cache = cache_root().join("db-listings");
+            let now = SystemTime::now();
+            crates.extend(listing_cache::crate_folders(db, dir, &cache, now, list));
         }
         DbIndex {
             root: db.to_path_buf(),
