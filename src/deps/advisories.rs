@@ -19,6 +19,7 @@ use anyhow::{bail, Context, Result};
 use rustsec::advisory::{Advisory, Versions};
 use rustsec::{Collection, Version, VersionReq};
 
+pub use super::listing_cache::Recheck;
 use super::{listing_cache, FastSet};
 use crate::finding::ScanError;
 use crate::secrets::walk::open_no_block;
@@ -207,7 +208,8 @@ pub struct DbAge {
 
 /// The database's date: its last commit's when it is a git checkout, else
 /// the newest advisory date (see [`DbListing::newest_advisory_date`]),
-/// from `summary` or from a [`summarize`] made here.
+/// from `summary` or from a [`summarize`] made here, as the staleness
+/// check of a scan makes it ([`Recheck::Recently`]).
 pub fn age(path: &Path, summary: Option<&DbSummary>) -> Option<DbAge> {
     if path.join(".git").exists() {
         if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI %H"]) {
@@ -224,7 +226,7 @@ pub fn age(path: &Path, summary: Option<&DbSummary>) -> Option<DbAge> {
     let summary = match summary {
         Some(s) => s,
         None => {
-            made = summarize(path);
+            made = summarize(path, Recheck::Recently);
             &made
         }
     };
@@ -246,13 +248,14 @@ pub struct DbSummary {
 }
 
 /// The summary of the database at `db`: remembered in tripline's cache
-/// while the database's folders are unchanged (see `listing_cache`), else
-/// listed.
-pub fn summarize(db: &Path) -> DbSummary {
-    super::listing_cache::summarize(
+/// while the database's folders are unchanged, checked as `recheck` says
+/// (see `listing_cache`), else listed.
+pub fn summarize(db: &Path, recheck: Recheck) -> DbSummary {
+    listing_cache::summarize(
         db,
         &cache_root().join("db-listings"),
         SystemTime::now(),
+        recheck,
         || DbListing::scan(db).summary(),
     )
 }

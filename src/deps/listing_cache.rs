@@ -9,7 +9,11 @@
 //! times. So the summary (count, newest date) is kept in the user's cache
 //! directory with a digest of every folder's name, inode and times, and
 //! is used again while the digest holds: one `stat` per folder instead of
-//! an open, a read and a close, about a quarter of the cost.
+//! an open, a read and a close, about a quarter of the cost. Even those
+//! thousand `stat`s were a fifth of a one-lockfile audit, so a scan
+//! trusts a digest checked in the last [`RECHECK_SECS`] while the group
+//! folders themselves are unchanged (see [`Recheck`]); `db info` always
+//! checks every folder.
 //!
 //! What it cannot see: a file rewritten in place keeps its folder's times.
 //! New advisories are new files, so a newer database always shows; only
@@ -44,7 +48,28 @@ use crate::finding::lower_hex;
 const SETTLE_SECS: i64 = 2;
 
 /// The first line of a cache file; a format change bumps it.
-const HEADER: &str = "tripline db listing v1";
+const HEADER: &str = "tripline db listing v2";
+
+/// How long (seconds) a summary checked against every folder is taken
+/// again on the word of the group folders alone (see [`Recheck`]).
+pub const RECHECK_SECS: i64 = 15 * 60;
+
+/// How much of the database a remembered summary is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recheck {
+    /// Every folder's times, on every call (`db info`, and the first use
+    /// after [`RECHECK_SECS`]).
+    Always,
+    /// Within [`RECHECK_SECS`] of the last full check, only the identity
+    /// and times of the group folders (`crates`, `rust`): a crate folder
+    /// added, removed or renamed, or the database replaced, still shows
+    /// at once; an advisory added to a folder that exists shows at the
+    /// next full check. Stating every folder cost a thousand system
+    /// calls, a fifth of a one-lockfile audit, to learn that nothing
+    /// changed; and the only answer it can correct here is a staleness
+    /// warning for a database updated in place in the last minutes.
+    Recently,
+}
 
 /// The first line of a file of remembered crate folder names.
 const CRATES_HEADER: &str = "tripline crate folders v1";
@@ -155,32 +180,104 @@ fn unix_secs(now: SystemTime) -> i64 {
 }
 
 /// The database's summary from `cache_dir` when its folders are as they
-/// were when it was stored; else `scan()`'s, stored for next time. `now`
-/// is the clock the settling rule reads (a parameter for tests).
+/// were when it was stored (checked as `recheck` says); else `scan()`'s,
+/// stored for next time. `now` is the clock the settling rule and the
+/// recheck read (a parameter for tests).
 pub fn summarize(
     db: &Path,
     cache_dir: &Path,
     now: SystemTime,
+    recheck: Recheck,
     scan: impl FnOnce() -> DbSummary,
 ) -> DbSummary {
+    let Some(path) = canonical_text(db) else {
+        return scan();
+    };
+    let Some(groups) = group_stamp(db) else {
+        return scan();
+    };
+    let now_secs = unix_secs(now);
+    let file = cache_file(cache_dir, &path);
+    let stored = read(&file, &path);
+    if let Some(stored) = &stored {
+        let checked_lately = (0..RECHECK_SECS).contains(&(now_secs - stored.checked));
+        if recheck == Recheck::Recently && checked_lately && stored.groups == groups {
+            return stored.summary.clone();
+        }
+    }
     // The stamp is taken before the listing: a folder that changes during
     // the listing then fails the next run's stamp, and is listed again.
     let Some(stamp) = FolderStamp::of(db) else {
         return scan();
     };
-    let Some(path) = canonical_text(db) else {
-        return scan();
+    let summary = match stored {
+        Some(stored) if stored.digest == stamp.digest => stored.summary,
+        _ => scan(),
     };
-    let file = cache_file(cache_dir, &path);
-    if let Some(summary) = read(&file, &path, &stamp) {
-        return summary;
-    }
-    let summary = scan();
-    if stamp.newest_time < unix_secs(now).saturating_sub(SETTLE_SECS) {
-        // A cache that cannot be written only costs the next run a listing.
-        let _ = write(&file, &path, &stamp, &summary);
+    if stamp.newest_time < now_secs.saturating_sub(SETTLE_SECS) {
+        // Also when only the check is new: its time starts the next
+        // period. A cache that cannot be written only costs the next run
+        // a listing.
+        let entry = Stored {
+            digest: stamp.digest,
+            groups,
+            checked: now_secs,
+            summary: summary.clone(),
+        };
+        let _ = write(&file, &path, &entry);
     }
     summary
+}
+
+/// What a cache file holds about one database.
+#[derive(Debug)]
+struct Stored {
+    /// [`FolderStamp`]'s digest when the summary was listed.
+    digest: String,
+    /// [`group_stamp`] then.
+    groups: String,
+    /// When the digest was last found to hold (seconds since the epoch).
+    checked: i64,
+    summary: DbSummary,
+}
+
+/// The identity and times of the group folders (`crates`, `rust`) as
+/// text; `None` when `crates` cannot be read.
+fn group_stamp(db: &Path) -> Option<String> {
+    let mut out = String::new();
+    for group in ["crates", "rust"] {
+        match std::fs::metadata(db.join(group)) {
+            Ok(m) => out.push_str(&folder_identity(&m)),
+            Err(_) if group == "rust" => out.push('-'),
+            Err(_) => return None,
+        }
+        out.push(' ');
+    }
+    Some(out)
+}
+
+#[cfg(unix)]
+fn folder_identity(m: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{}:{}:{}.{}:{}.{}",
+        m.dev(),
+        m.ino(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec()
+    )
+}
+
+#[cfg(not(unix))]
+fn folder_identity(m: &std::fs::Metadata) -> String {
+    let since = |t: std::io::Result<SystemTime>| {
+        t.ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
+    format!("{}:{}", since(m.modified()), since(m.created()))
 }
 
 /// A digest of the identity and times of the database's group folders
@@ -318,34 +415,43 @@ fn cache_file(cache_dir: &Path, path: &str) -> PathBuf {
     cache_dir.join(lower_hex(&Sha256::digest(path.as_bytes())[..8]))
 }
 
-/// The summary stored in `file`, when it is about the database at `path`
-/// and `stamp` still holds. Anything unexpected in the file is a miss.
-fn read(file: &Path, path: &str, stamp: &FolderStamp) -> Option<DbSummary> {
+/// What `file` holds, when it is about the database at `path`. Anything
+/// unexpected in the file is a miss.
+fn read(file: &Path, path: &str) -> Option<Stored> {
     let text = std::fs::read_to_string(file).ok()?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
     }
     let mut field = |key: &str| lines.next()?.strip_prefix(key)?.strip_prefix(' ');
-    if field("path")? != path || field("stamp")? != stamp.digest {
+    if field("path")? != path {
         return None;
     }
+    let digest = field("stamp")?.to_string();
+    let groups = field("groups")?.to_string();
+    let checked = field("checked")?.parse().ok()?;
     let count = field("count")?.parse().ok()?;
     let newest_date = match field("newest")? {
         "-" => None,
         date => Some(date.to_string()),
     };
-    Some(DbSummary { count, newest_date })
+    Some(Stored {
+        digest,
+        groups,
+        checked,
+        summary: DbSummary { count, newest_date },
+    })
 }
 
-/// Stores `summary` for the database at `path` under `stamp` (see
-/// [`persist`]).
-fn write(file: &Path, path: &str, stamp: &FolderStamp, summary: &DbSummary) -> std::io::Result<()> {
+/// Stores `entry` for the database at `path` (see [`persist`]).
+fn write(file: &Path, path: &str, entry: &Stored) -> std::io::Result<()> {
     let text = format!(
-        "{HEADER}\npath {path}\nstamp {}\ncount {}\nnewest {}\n",
-        stamp.digest,
-        summary.count,
-        summary.newest_date.as_deref().unwrap_or("-")
+        "{HEADER}\npath {path}\nstamp {}\ngroups {}\nchecked {}\ncount {}\nnewest {}\n",
+        entry.digest,
+        entry.groups,
+        entry.checked,
+        entry.summary.count,
+        entry.summary.newest_date.as_deref().unwrap_or("-")
     );
     persist(file, text.as_bytes())
 }
@@ -393,12 +499,86 @@ mod tests {
         std::fs::write(dir.join(format!("{id}.md")), text).unwrap();
     }
 
-    /// `summarize` with a listing that counts how often it runs.
+    /// `summarize`, checking every folder, with a listing that counts how
+    /// often it runs.
     fn summary(db: &Path, cache: &Path, now: SystemTime, listings: &Cell<u32>) -> DbSummary {
-        summarize(db, cache, now, || {
+        summary_as(Recheck::Always, db, cache, now, listings)
+    }
+
+    fn summary_as(
+        recheck: Recheck,
+        db: &Path,
+        cache: &Path,
+        now: SystemTime,
+        listings: &Cell<u32>,
+    ) -> DbSummary {
+        summarize(db, cache, now, recheck, || {
             listings.set(listings.get() + 1);
             DbListing::scan(db).summary()
         })
+    }
+
+    /// A scan's check within the recheck period trusts the group folders:
+    /// an advisory added to a folder that exists waits for the next full
+    /// check (`db info`'s at once, a scan's once the period is over), while
+    /// a crate folder added shows at once.
+    #[test]
+    fn a_recent_check_trusts_the_group_folders_until_the_period_ends() {
+        let (_top, db, cache) =
+            scratch("recent", &[("crates/a", "RUSTSEC-2024-0001", "2024-01-01")]);
+        let listings = Cell::new(0);
+        let t0 = later();
+        let recent = |now: SystemTime| summary_as(Recheck::Recently, &db, &cache, now, &listings);
+        let first = recent(t0);
+        assert_eq!(first.newest_date.as_deref(), Some("2024-01-01"));
+        next_tick();
+        add(&db, "crates/a", "RUSTSEC-2025-0002", "2025-02-02");
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            recent(t0 + minute),
+            first,
+            "within the period: the stored answer"
+        );
+        assert_eq!(listings.get(), 1);
+        let period = Duration::from_secs(RECHECK_SECS as u64);
+        let after = recent(t0 + period + minute);
+        assert_eq!(after.newest_date.as_deref(), Some("2025-02-02"));
+        assert_eq!(listings.get(), 2);
+        // `db info`'s check sees an addition at once.
+        next_tick();
+        add(&db, "crates/a", "RUSTSEC-2025-0003", "2025-03-03");
+        let t1 = t0 + period + minute * 2;
+        assert_eq!(recent(t1), after);
+        let checked = summary_as(Recheck::Always, &db, &cache, t1, &listings);
+        assert_eq!(checked.newest_date.as_deref(), Some("2025-03-03"));
+        assert_eq!(listings.get(), 3);
+        // A new crate folder changes `crates` itself: seen at once.
+        next_tick();
+        add(&db, "crates/b", "RUSTSEC-2025-0004", "2025-04-04");
+        let with_b = recent(t1 + minute);
+        assert_eq!(with_b.newest_date.as_deref(), Some("2025-04-04"));
+        assert_eq!(listings.get(), 4);
+    }
+
+    /// A full check that finds every folder unchanged lists nothing, and
+    /// starts a new period.
+    #[test]
+    fn a_full_check_that_holds_starts_a_new_period_without_listing() {
+        let (_top, db, cache) =
+            scratch("period", &[("crates/a", "RUSTSEC-2024-0001", "2024-01-01")]);
+        let listings = Cell::new(0);
+        let t0 = later();
+        let recent = |now: SystemTime| summary_as(Recheck::Recently, &db, &cache, now, &listings);
+        let first = recent(t0);
+        let period = Duration::from_secs(RECHECK_SECS as u64);
+        let t1 = t0 + period * 2;
+        assert_eq!(recent(t1), first);
+        assert_eq!(listings.get(), 1, "the folders held: nothing was listed");
+        // Within the new period, an addition in place is not looked for.
+        next_tick();
+        add(&db, "crates/a", "RUSTSEC-2025-0002", "2025-02-02");
+        assert_eq!(recent(t1 + Duration::from_secs(60)), first);
+        assert_eq!(listings.get(), 1);
     }
 
     /// Long after every folder's last change: nothing is too recent to keep.
@@ -507,7 +687,7 @@ mod tests {
         let stored = std::fs::read_to_string(&file).unwrap();
         for damaged in [
             stored.replace("count 1", "count one"),
-            stored.replace("v1", "v0"),
+            stored.replace("v2", "v0"),
             stored.lines().take(3).collect::<Vec<_>>().join("\n"),
             String::from_utf8_lossy(&[0xff, 0xfe, 0x00]).into_owned(),
         ] {

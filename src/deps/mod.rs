@@ -743,7 +743,8 @@ pub fn run_db_command(
 }
 
 fn print_info(loc: &DbLocation) -> Result<()> {
-    let summary = advisories::summarize(&loc.path);
+    // `db info` is asked for after an update: every folder is checked.
+    let summary = advisories::summarize(&loc.path, advisories::Recheck::Always);
     let age = advisories::age(&loc.path, Some(&summary));
     println!("path:       {}", loc.path.display());
     println!(
