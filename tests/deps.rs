@@ -584,6 +584,10 @@ fn db_fetch_clones_from_a_local_repository_and_updates_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(dest.join("crates/oldlog/RUSTSEC-2024-9010.md").is_file());
+    // The first commit's date was remembered; the new commit is dated anew.
+    let info = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(info.contains("2024-05-02 (last commit)"), "{info}");
+    assert!(info.contains("advisories: 9"), "{info}");
 
     // Judged by its last commit, the checkout is stale.
     let tree = tempfile::tempdir().unwrap();

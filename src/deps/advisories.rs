@@ -212,14 +212,8 @@ pub struct DbAge {
 /// check of a scan makes it ([`Recheck::Recently`]).
 pub fn age(path: &Path, summary: Option<&DbSummary>) -> Option<DbAge> {
     if path.join(".git").exists() {
-        if let Ok(date) = run_git(path, &["log", "-1", "--format=%cI %H"]) {
-            if let Some((date, commit)) = date.split_once(' ').filter(|(d, _)| d.len() >= 10) {
-                return Some(DbAge {
-                    date: date[..10].to_string(),
-                    judged_by: "last commit",
-                    commit: Some(commit.trim().to_string()),
-                });
-            }
+        if let Some(age) = last_commit_age(path) {
+            return Some(age);
         }
     }
     let made;
@@ -234,6 +228,61 @@ pub fn age(path: &Path, summary: Option<&DbSummary>) -> Option<DbAge> {
         date,
         judged_by: "newest advisory",
         commit: None,
+    })
+}
+
+/// The date of the commit checked out at `db`, a git checkout: remembered
+/// by commit id in tripline's cache once `git log` has given it; `None`
+/// when git cannot tell.
+fn last_commit_age(db: &Path) -> Option<DbAge> {
+    let cache = cache_root().join("db-listings");
+    let head = head_commit(&db.join(".git"));
+    let age = |date: String, commit: String| DbAge {
+        date,
+        judged_by: "last commit",
+        commit: Some(commit),
+    };
+    if let Some(head) = head.as_deref() {
+        if let Some(date) = listing_cache::commit_date(db, &cache, head) {
+            return Some(age(date, head.to_string()));
+        }
+    }
+    let out = run_git(db, &["log", "-1", "--format=%cI %H"]).ok()?;
+    let (date, commit) = out.split_once(' ').filter(|(d, _)| d.len() >= 10)?;
+    let (date, commit) = (date[..10].to_string(), commit.trim().to_string());
+    // Remembered only when the reading of HEAD below agrees with git: a
+    // layout it reads wrongly never serves a date.
+    if head.as_deref() == Some(commit.as_str()) {
+        listing_cache::remember_commit_date(db, &cache, &commit, &date);
+    }
+    Some(age(date, commit))
+}
+
+/// The commit checked out in the git folder `git_dir`, read from `HEAD`
+/// and the loose or packed ref it names, in the plain layout git writes;
+/// `None` for anything else (a worktree's `.git` file, a reftable, a ref
+/// not found), and git is asked instead.
+fn head_commit(git_dir: &Path) -> Option<String> {
+    let is_id = |s: &str| {
+        matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim_end();
+    let Some(name) = head.strip_prefix("ref: ") else {
+        return is_id(head).then(|| head.to_string());
+    };
+    let plain = |part: &str| !part.is_empty() && !part.starts_with('.');
+    if !name.starts_with("refs/") || !name.split('/').all(plain) {
+        return None;
+    }
+    if let Ok(loose) = std::fs::read_to_string(git_dir.join(name)) {
+        let id = loose.trim_end();
+        return is_id(id).then(|| id.to_string());
+    }
+    let packed = std::fs::read_to_string(git_dir.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (id, r) = line.split_once(' ')?;
+        (r == name && is_id(id)).then(|| id.to_string())
     })
 }
 
@@ -849,6 +898,70 @@ pub fn today() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `git` in `dir`, its trimmed output; the test fails if it does.
+    fn git_in(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// HEAD is read as git reads it: a loose ref, a packed one, a detached
+    /// HEAD; a worktree's `.git` file and a missing ref are left to git.
+    #[test]
+    fn head_commit_agrees_with_git_or_gives_up() {
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path();
+        git_in(dir, &["init", "-q"]);
+        std::fs::write(dir.join("a"), "a").unwrap();
+        git_in(dir, &["add", "a"]);
+        git_in(dir, &["commit", "-q", "-m", "one"]);
+        let git_dir = dir.join(".git");
+        let first = git_in(dir, &["rev-parse", "HEAD"]);
+        assert_eq!(head_commit(&git_dir).as_deref(), Some(first.as_str()));
+        git_in(dir, &["pack-refs", "--all"]);
+        std::fs::write(dir.join("a"), "b").unwrap();
+        git_in(dir, &["commit", "-q", "-am", "two"]);
+        let second = git_in(dir, &["rev-parse", "HEAD"]);
+        assert_ne!(first, second);
+        assert_eq!(head_commit(&git_dir).as_deref(), Some(second.as_str()));
+        git_in(dir, &["pack-refs", "--all"]);
+        assert!(!git_dir.join("refs/heads").read_dir().unwrap().any(|_| true));
+        assert_eq!(head_commit(&git_dir).as_deref(), Some(second.as_str()));
+        git_in(dir, &["checkout", "-q", "--detach", &first]);
+        assert_eq!(head_commit(&git_dir).as_deref(), Some(first.as_str()));
+        std::fs::write(git_dir.join("HEAD"), "ref: refs/heads/nowhere\n").unwrap();
+        assert_eq!(head_commit(&git_dir), None);
+        std::fs::write(git_dir.join("HEAD"), "ref: refs/../../HEAD\n").unwrap();
+        assert_eq!(head_commit(&git_dir), None);
+        let worktree = tempfile::tempdir().unwrap();
+        std::fs::write(worktree.path().join(".git"), "gitdir: /elsewhere\n").unwrap();
+        assert_eq!(head_commit(&worktree.path().join(".git")), None);
+    }
+
+    /// A commit's date is remembered under its id and path: another commit
+    /// or another checkout is a miss.
+    #[test]
+    fn a_commit_date_is_remembered_by_commit_and_path() {
+        let cache = tempfile::tempdir().unwrap();
+        let (db, other) = (Path::new("/srv/db"), Path::new("/srv/other"));
+        let id = "a".repeat(40);
+        assert_eq!(listing_cache::commit_date(db, cache.path(), &id), None);
+        listing_cache::remember_commit_date(db, cache.path(), &id, "2024-05-01");
+        let date = listing_cache::commit_date(db, cache.path(), &id);
+        assert_eq!(date.as_deref(), Some("2024-05-01"));
+        assert_eq!(
+            listing_cache::commit_date(db, cache.path(), &"b".repeat(40)),
+            None
+        );
+        assert_eq!(listing_cache::commit_date(other, cache.path(), &id), None);
+    }
 
     const PLAIN: &str = "```toml\n[advisory]\nid = \"RUSTSEC-2024-0001\"\npackage = \"x\"\ndate = \"2024-01-01\"\n\n[versions]\npatched = [\n    \">= 1.2.3\",\n    \"^0.9.4\",\n]\nunaffected = [\"< 0.5\"]\n```\n\n# Title\n";
 

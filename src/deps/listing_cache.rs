@@ -74,6 +74,57 @@ pub enum Recheck {
 /// The first line of a file of remembered crate folder names.
 const CRATES_HEADER: &str = "tripline crate folders v1";
 
+/// The first line of a file remembering a checkout's commit date.
+const COMMIT_HEADER: &str = "tripline db commit v1";
+
+/// The date remembered for commit `commit` of the git checkout at `db`
+/// (see [`remember_commit_date`]). A commit's date never changes: the
+/// commit id is the whole key, and a checkout moved to another commit is
+/// simply a miss.
+pub fn commit_date(db: &Path, cache_dir: &Path, commit: &str) -> Option<String> {
+    let path = absolute_text(db)?;
+    let text = std::fs::read_to_string(commit_file(cache_dir, &path)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != COMMIT_HEADER
+        || lines.next()?.strip_prefix("path ")? != path
+        || lines.next()?.strip_prefix("commit ")? != commit
+    {
+        return None;
+    }
+    lines.next()?.strip_prefix("date ").map(str::to_string)
+}
+
+/// Remembers that commit `commit` of the git checkout at `db` is dated
+/// `date`, for [`commit_date`]: dating a checkout ran `git log`, a process
+/// of its own on every scan.
+pub fn remember_commit_date(db: &Path, cache_dir: &Path, commit: &str, date: &str) {
+    let Some(path) = absolute_text(db) else {
+        return;
+    };
+    if [commit, date].iter().any(|v| v.contains(['\n', '\r'])) {
+        return;
+    }
+    let text = format!("{COMMIT_HEADER}\npath {path}\ncommit {commit}\ndate {date}\n");
+    // A cache that cannot be written only costs the next run a `git log`.
+    let _ = persist(&commit_file(cache_dir, &path), text.as_bytes());
+}
+
+fn commit_file(cache_dir: &Path, path: &str) -> PathBuf {
+    cache_dir.join(format!(
+        "{}-commit",
+        lower_hex(&Sha256::digest(path.as_bytes())[..8])
+    ))
+}
+
+/// `db` made absolute (not resolved: no system call) as one line of
+/// text; `None` when it is not UTF-8 or holds a line break.
+fn absolute_text(db: &Path) -> Option<String> {
+    std::path::absolute(db)
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_string))
+        .filter(|p| !p.contains(['\n', '\r']))
+}
+
 /// The names of the crate folders in `crates`, the open `crates/` folder
 /// of the database at `db`: from `cache_dir` while that folder's own
 /// identity and times are as they were when they were stored; else
@@ -96,11 +147,7 @@ pub fn crate_folders(
         st.st_dev, st.st_ino, st.st_mtime, st.st_mtime_nsec, st.st_ctime, st.st_ctime_nsec
     );
     let newest_time = st.st_mtime.max(st.st_ctime);
-    let Some(path) = std::path::absolute(db)
-        .ok()
-        .and_then(|p| p.to_str().map(str::to_string))
-        .filter(|p| !p.contains(['\n', '\r']))
-    else {
+    let Some(path) = absolute_text(db) else {
         return list();
     };
     let file = cache_dir.join(format!(
