@@ -362,11 +362,13 @@ impl DbIndex {
     /// The names among `crates` that have a folder in the database. Only
     /// plain names qualify: a lockfile's names come from a scanned file.
     pub fn with_folders<'n>(&self, crates: impl IntoIterator<Item = &'n str>) -> Vec<&'n str> {
-        crates
-            .into_iter()
-            .filter(|n| !n.contains(['/', '\\']) && !n.starts_with('.'))
-            .filter(|n| self.crates.contains(*n))
-            .collect()
+        crates.into_iter().filter(|n| self.has_folder(n)).collect()
+    }
+
+    /// Whether crate `name` has a folder in the database (see
+    /// [`with_folders`](Self::with_folders)).
+    pub fn has_folder(&self, name: &str) -> bool {
+        !name.contains(['/', '\\']) && !name.starts_with('.') && self.crates.contains(name)
     }
 
     /// The advisories in crate `name`'s folder, each file's path with what

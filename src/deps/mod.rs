@@ -390,6 +390,11 @@ fn guess_crates<'a>(
     let mut named: FastMap<&str, Option<Vec<&str>>> = FastMap::default();
     for (_, bytes) in contents {
         for (name, version) in lockfile::locked_crates(bytes) {
+            // Most locked crates have no advisory: asking first spares
+            // them a list of versions (and an allocation) each.
+            if !index.has_folder(name) {
+                continue;
+            }
             let seen = named.entry(name).or_insert_with(|| Some(Vec::new()));
             match (seen.as_mut(), version) {
                 (Some(versions), Some(v)) => {
@@ -401,7 +406,7 @@ fn guess_crates<'a>(
             }
         }
     }
-    let mut names = index.with_folders(named.keys().copied());
+    let mut names: Vec<&str> = named.keys().copied().collect();
     names.sort_unstable();
     names
         .into_iter()
