@@ -250,7 +250,7 @@ fn last_commit_age(db: &Path) -> Option<DbAge> {
     let out = run_git(db, &["log", "-1", "--format=%cI %H"]).ok()?;
     let (date, commit) = out.split_once(' ').filter(|(d, _)| d.len() >= 10)?;
     let (date, commit) = (date[..10].to_string(), commit.trim().to_string());
-    // Remembered only when the reading of HEAD below agrees with git: a
+    // Remembered only when the reading of HEAD above agrees with git: a
     // layout it reads wrongly never serves a date.
     if head.as_deref() == Some(commit.as_str()) {
         listing_cache::remember_commit_date(db, &cache, &commit, &date);
@@ -327,8 +327,10 @@ pub struct DbIndex {
 
 impl DbIndex {
     /// Lists `crates/` of the database at `db` (one directory: the
-    /// folders' own contents are read only when a lockfile needs them).
-    /// An unreadable database gives an empty index.
+    /// folders' own contents are read only when a lockfile needs them),
+    /// or recalls its listing while it is unchanged (see
+    /// `listing_cache::crate_folders`). An unreadable database gives an
+    /// empty index.
     #[cfg(unix)]
     pub fn open(db: &Path) -> DbIndex {
         let crates_dir = open_folder(rustix::fs::CWD, db.join("crates"));

@@ -2,8 +2,8 @@
 //!
 //! Dating a database that is not a git checkout, and counting its
 //! advisories, lists every crate folder (a thousand of them: see
-//! `advisories::DbListing`), and that
-//! listing was the largest single cost of auditing one lockfile. What it
+//! `advisories::DbListing`), and that listing was the largest single cost
+//! of auditing one lockfile. What it
 //! finds only changes when some folder's entries change, and an entry
 //! added, removed or renamed moves that folder's modification and change
 //! times. So the summary (count, newest date) is kept in the user's cache
@@ -16,9 +16,9 @@
 //! checks every folder.
 //!
 //! What it cannot see: a file rewritten in place keeps its folder's times.
-//! New advisories are new files, so a newer database always shows; only
-//! an edit to the date of an existing advisory goes unseen until some
-//! folder changes. A listing made while a folder had just changed (within
+//! New advisories are new files, so a newer database always shows (within
+//! the recheck period); only an edit to the date of an existing advisory
+//! goes unseen until some folder changes. A listing made while a folder had just changed (within
 //! [`SETTLE_SECS`]) is not kept: a second change in the same clock tick
 //! would leave the times as they were (git's "racily clean" problem).
 //!
@@ -27,7 +27,10 @@
 //! critical path of a one-lockfile audit). Those names change only when
 //! a folder is added, removed or renamed in `crates/`, which moves that
 //! one folder's times; [`crate_folders`] keeps them under its stamp, so
-//! that one `fstat` and one small read replace the listing.
+//! that one `fstat` and one small read replace the listing. And a git
+//! checkout is dated by its checked-out commit, whose date never changes:
+//! [`commit_date`] keeps it by commit id, so `git log` runs once per
+//! commit instead of once per scan.
 //!
 //! This module never lists advisories itself and never reads them; a
 //! cache it cannot read or write is a cache miss, never an error. It
@@ -83,7 +86,7 @@ const COMMIT_HEADER: &str = "tripline db commit v1";
 /// simply a miss.
 pub fn commit_date(db: &Path, cache_dir: &Path, commit: &str) -> Option<String> {
     let path = absolute_text(db)?;
-    let text = std::fs::read_to_string(commit_file(cache_dir, &path)).ok()?;
+    let text = std::fs::read_to_string(cache_file(cache_dir, &path, "-commit")).ok()?;
     let mut lines = text.lines();
     if lines.next()? != COMMIT_HEADER
         || lines.next()?.strip_prefix("path ")? != path
@@ -106,14 +109,7 @@ pub fn remember_commit_date(db: &Path, cache_dir: &Path, commit: &str, date: &st
     }
     let text = format!("{COMMIT_HEADER}\npath {path}\ncommit {commit}\ndate {date}\n");
     // A cache that cannot be written only costs the next run a `git log`.
-    let _ = persist(&commit_file(cache_dir, &path), text.as_bytes());
-}
-
-fn commit_file(cache_dir: &Path, path: &str) -> PathBuf {
-    cache_dir.join(format!(
-        "{}-commit",
-        lower_hex(&Sha256::digest(path.as_bytes())[..8])
-    ))
+    let _ = persist(&cache_file(cache_dir, &path, "-commit"), text.as_bytes());
 }
 
 /// `db` made absolute (not resolved: no system call) as one line of
@@ -150,10 +146,7 @@ pub fn crate_folders(
     let Some(path) = absolute_text(db) else {
         return list();
     };
-    let file = cache_dir.join(format!(
-        "{}-crates",
-        lower_hex(&Sha256::digest(path.as_bytes())[..8])
-    ));
+    let file = cache_file(cache_dir, &path, "-crates");
     if let Some(names) = read_crate_folders(&file, &path, &stamp) {
         return names;
     }
@@ -244,7 +237,7 @@ pub fn summarize(
         return scan();
     };
     let now_secs = unix_secs(now);
-    let file = cache_file(cache_dir, &path);
+    let file = cache_file(cache_dir, &path, "");
     let stored = read(&file, &path);
     if let Some(stored) = &stored {
         let checked_lately = (0..RECHECK_SECS).contains(&(now_secs - stored.checked));
@@ -456,10 +449,12 @@ fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<
     std::fs::metadata(dir).ok().map(|m| to_times(&m))
 }
 
-/// The cache file of the database whose canonical path is `path`: named
-/// by a digest of that path, so each database has its own.
-fn cache_file(cache_dir: &Path, path: &str) -> PathBuf {
-    cache_dir.join(lower_hex(&Sha256::digest(path.as_bytes())[..8]))
+/// The cache file of the database at `path`: named by a digest of that
+/// path, so each database has its own, and `suffix` for what it holds
+/// (empty for the summary).
+fn cache_file(cache_dir: &Path, path: &str, suffix: &str) -> PathBuf {
+    let digest = lower_hex(&Sha256::digest(path.as_bytes())[..8]);
+    cache_dir.join(format!("{digest}{suffix}"))
 }
 
 /// What `file` holds, when it is about the database at `path`. Anything
