@@ -380,7 +380,7 @@ impl DbIndex {
     /// one is.
     pub fn load_crate(&self, name: &str, locked: Option<&[Version]>) -> CrateAdvisories {
         let path = self.root.join("crates").join(name);
-        let Some(folder) = self.crate_folder(name, &path) else {
+        let Some(folder) = self.crate_folder(name) else {
             return Vec::new();
         };
         folder
@@ -397,9 +397,9 @@ impl DbIndex {
             .collect()
     }
 
-    /// Crate `name`'s folder, at `path`; `None` when it cannot be opened.
+    /// Crate `name`'s folder; `None` when it cannot be opened.
     #[cfg(unix)]
-    fn crate_folder(&self, name: &str, _path: &Path) -> Option<CrateFolder> {
+    fn crate_folder(&self, name: &str) -> Option<CrateFolder> {
         let fd = open_folder(self.crates_dir.as_ref()?, name)?;
         let mut files = Vec::new();
         list_folder(&fd, &mut [std::mem::MaybeUninit::uninit(); 4096], |file| {
@@ -412,10 +412,11 @@ impl DbIndex {
     }
 
     #[cfg(not(unix))]
-    fn crate_folder(&self, _name: &str, path: &Path) -> Option<CrateFolder> {
+    fn crate_folder(&self, name: &str) -> Option<CrateFolder> {
+        let path = self.root.join("crates").join(name);
         Some(CrateFolder {
-            path: path.to_path_buf(),
-            files: advisory_files(path),
+            files: advisory_files(&path),
+            path,
         })
     }
 

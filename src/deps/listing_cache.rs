@@ -86,12 +86,13 @@ const COMMIT_HEADER: &str = "tripline db commit v1";
 /// simply a miss.
 pub fn commit_date(db: &Path, cache_dir: &Path, commit: &str) -> Option<String> {
     let path = absolute_text(db)?;
-    let text = std::fs::read_to_string(cache_file(cache_dir, &path, "-commit")).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != COMMIT_HEADER
-        || lines.next()?.strip_prefix("path ")? != path
-        || lines.next()?.strip_prefix("commit ")? != commit
-    {
+    let body = read_entry(
+        &cache_file(cache_dir, &path, "-commit"),
+        COMMIT_HEADER,
+        &path,
+    )?;
+    let mut lines = body.lines();
+    if lines.next()?.strip_prefix("commit ")? != commit {
         return None;
     }
     lines.next()?.strip_prefix("date ").map(str::to_string)
@@ -107,9 +108,10 @@ pub fn remember_commit_date(db: &Path, cache_dir: &Path, commit: &str, date: &st
     if [commit, date].iter().any(|v| v.contains(['\n', '\r'])) {
         return;
     }
-    let text = format!("{COMMIT_HEADER}\npath {path}\ncommit {commit}\ndate {date}\n");
+    let file = cache_file(cache_dir, &path, "-commit");
+    let body = format!("commit {commit}\ndate {date}\n");
     // A cache that cannot be written only costs the next run a `git log`.
-    let _ = persist(&cache_file(cache_dir, &path, "-commit"), text.as_bytes());
+    let _ = write_entry(&file, COMMIT_HEADER, &path, &body);
 }
 
 /// `db` made absolute (not resolved: no system call) as one line of
@@ -138,10 +140,7 @@ pub fn crate_folders(
     let Ok(st) = rustix::fs::fstat(crates) else {
         return list();
     };
-    let stamp = format!(
-        "{} {} {} {} {} {}",
-        st.st_dev, st.st_ino, st.st_mtime, st.st_mtime_nsec, st.st_ctime, st.st_ctime_nsec
-    );
+    let stamp = folder_identity(&st);
     let newest_time = st.st_mtime.max(st.st_ctime);
     let Some(path) = absolute_text(db) else {
         return list();
@@ -159,12 +158,9 @@ pub fn crate_folders(
 
 /// The names stored in `file` for the database at `path` under `stamp`.
 fn read_crate_folders(file: &Path, path: &str, stamp: &str) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != CRATES_HEADER
-        || lines.next()?.strip_prefix("path ")? != path
-        || lines.next()?.strip_prefix("stamp ")? != stamp
-    {
+    let body = read_entry(file, CRATES_HEADER, path)?;
+    let mut lines = body.lines();
+    if lines.next()?.strip_prefix("stamp ")? != stamp {
         return None;
     }
     let mut names = Vec::new();
@@ -178,8 +174,8 @@ fn read_crate_folders(file: &Path, path: &str, stamp: &str) -> Option<Vec<String
     None
 }
 
-/// Stores `names` as [`write`] stores a summary. Names that would not
-/// read back (line breaks, or the end marker) are not stored at all.
+/// Stores `names` (see [`write_entry`]). Names that would not read back
+/// (line breaks, or the end marker) are not stored at all.
 fn write_crate_folders(
     file: &Path,
     path: &str,
@@ -189,26 +185,41 @@ fn write_crate_folders(
     if names.iter().any(|n| n.contains(['\n', '\r']) || n == "end") {
         return Err(std::io::Error::other("a name that would not read back"));
     }
-    let mut text = format!("{CRATES_HEADER}\npath {path}\nstamp {stamp}\n");
+    let mut body = format!("stamp {stamp}\n");
     for name in names {
-        text.push_str(name);
-        text.push('\n');
+        body.push_str(name);
+        body.push('\n');
     }
-    text.push_str("end\n");
-    persist(file, text.as_bytes())
+    body.push_str("end\n");
+    write_entry(file, CRATES_HEADER, path, &body)
 }
 
-/// Writes `bytes` to `file` through a temporary file renamed into place:
-/// a concurrent run reads the old file or the new one, never half of one.
-/// Only under an absolute path (see the module docs).
-fn persist(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// What cache `file` holds after its first two lines, when they say it
+/// is a `header` file about the database at `path`: the three kinds of
+/// file open the same way. Anything else is a miss.
+fn read_entry(file: &Path, header: &str, path: &str) -> Option<String> {
+    let mut text = std::fs::read_to_string(file).ok()?;
+    let mut lines = text.splitn(3, '\n');
+    if lines.next()? != header || lines.next()?.strip_prefix("path ")? != path {
+        return None;
+    }
+    let body_start = text.len() - lines.next().map_or(0, str::len);
+    text.drain(..body_start);
+    Some(text)
+}
+
+/// Writes cache `file`: the `header` and `path` lines, then `body`,
+/// through a temporary file renamed into place, so a concurrent run reads
+/// the old file or the new one, never half of one. Only under an absolute
+/// path (see the module docs).
+fn write_entry(file: &Path, header: &str, path: &str, body: &str) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
     if !dir.is_absolute() {
         return Err(std::io::Error::other("the cache folder is not absolute"));
     }
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    write!(tmp, "{header}\npath {path}\n{body}")?;
     tmp.persist(file).map_err(|e| e.error)?;
     Ok(())
 }
@@ -286,38 +297,41 @@ struct Stored {
 fn group_stamp(db: &Path) -> Option<String> {
     let mut out = String::new();
     for group in ["crates", "rust"] {
-        match std::fs::metadata(db.join(group)) {
-            Ok(m) => out.push_str(&folder_identity(&m)),
-            Err(_) if group == "rust" => out.push('-'),
-            Err(_) => return None,
+        match stat_identity(&db.join(group)) {
+            Some(identity) => out.push_str(&identity),
+            None if group == "rust" => out.push('-'),
+            None => return None,
         }
         out.push(' ');
     }
     Some(out)
 }
 
+/// A folder's device, inode, modification and change times as text: what
+/// changes when an entry of the folder is added, removed or renamed, or
+/// when the folder is replaced.
 #[cfg(unix)]
-fn folder_identity(m: &std::fs::Metadata) -> String {
-    use std::os::unix::fs::MetadataExt;
+fn folder_identity(st: &rustix::fs::Stat) -> String {
     format!(
         "{}:{}:{}.{}:{}.{}",
-        m.dev(),
-        m.ino(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ctime(),
-        m.ctime_nsec()
+        st.st_dev, st.st_ino, st.st_mtime, st.st_mtime_nsec, st.st_ctime, st.st_ctime_nsec
     )
 }
 
+#[cfg(unix)]
+fn stat_identity(dir: &Path) -> Option<String> {
+    rustix::fs::stat(dir).ok().map(|st| folder_identity(&st))
+}
+
 #[cfg(not(unix))]
-fn folder_identity(m: &std::fs::Metadata) -> String {
+fn stat_identity(dir: &Path) -> Option<String> {
+    let m = std::fs::metadata(dir).ok()?;
     let since = |t: std::io::Result<SystemTime>| {
         t.ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos())
     };
-    format!("{}:{}", since(m.modified()), since(m.created()))
+    Some(format!("{}:{}", since(m.modified()), since(m.created())))
 }
 
 /// A digest of the identity and times of the database's group folders
@@ -460,15 +474,9 @@ fn cache_file(cache_dir: &Path, path: &str, suffix: &str) -> PathBuf {
 /// What `file` holds, when it is about the database at `path`. Anything
 /// unexpected in the file is a miss.
 fn read(file: &Path, path: &str) -> Option<Stored> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != HEADER {
-        return None;
-    }
+    let body = read_entry(file, HEADER, path)?;
+    let mut lines = body.lines();
     let mut field = |key: &str| lines.next()?.strip_prefix(key)?.strip_prefix(' ');
-    if field("path")? != path {
-        return None;
-    }
     let digest = field("stamp")?.to_string();
     let groups = field("groups")?.to_string();
     let checked = field("checked")?.parse().ok()?;
@@ -485,17 +493,17 @@ fn read(file: &Path, path: &str) -> Option<Stored> {
     })
 }
 
-/// Stores `entry` for the database at `path` (see [`persist`]).
+/// Stores `entry` for the database at `path` (see [`write_entry`]).
 fn write(file: &Path, path: &str, entry: &Stored) -> std::io::Result<()> {
-    let text = format!(
-        "{HEADER}\npath {path}\nstamp {}\ngroups {}\nchecked {}\ncount {}\nnewest {}\n",
+    let body = format!(
+        "stamp {}\ngroups {}\nchecked {}\ncount {}\nnewest {}\n",
         entry.digest,
         entry.groups,
         entry.checked,
         entry.summary.count,
         entry.summary.newest_date.as_deref().unwrap_or("-")
     );
-    persist(file, text.as_bytes())
+    write_entry(file, HEADER, path, &body)
 }
 
 /// The database's canonical path as one line of text; `None` when it

@@ -115,12 +115,7 @@ pub fn walk(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkSumma
         // not be kept out of one.
         let mut buf = Vec::with_capacity(READ_BUFFER);
         for entry in builder(root, opts, visitor).build() {
-            match entry {
-                Ok(entry) => {
-                    walk.visit(&mut buf, &entry);
-                }
-                Err(err) => report_walk_error(root, visitor, &err),
-            }
+            walk.step(&mut buf, entry);
         }
         return counters.into_summary();
     }
@@ -130,13 +125,7 @@ pub fn walk(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkSumma
         // 50,000 files does not mean 50,000 allocations.
         let mut buf = Vec::with_capacity(READ_BUFFER);
         let walk = &walk;
-        Box::new(move |entry| match entry {
-            Ok(entry) => walk.visit(&mut buf, &entry),
-            Err(err) => {
-                report_walk_error(root, visitor, &err);
-                WalkState::Continue
-            }
-        })
+        Box::new(move |entry| walk.step(&mut buf, entry))
     });
     counters.into_summary()
 }
@@ -227,6 +216,18 @@ impl Counters {
 }
 
 impl Walk<'_> {
+    /// One item of the walk, an entry or an error (reported, and the walk
+    /// goes on).
+    fn step(&self, buf: &mut Vec<u8>, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        match entry {
+            Ok(entry) => self.visit(buf, &entry),
+            Err(err) => {
+                report_walk_error(self.root, self.visitor, &err);
+                WalkState::Continue
+            }
+        }
+    }
+
     /// Hands one entry to the visitor; `Skip` keeps the walk out of a
     /// followed link's folder outside the root.
     fn visit(&self, buf: &mut Vec<u8>, entry: &ignore::DirEntry) -> WalkState {
