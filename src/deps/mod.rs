@@ -13,6 +13,7 @@ pub mod audit;
 mod listing_cache;
 pub mod lockfile;
 pub mod metadata;
+pub mod python;
 pub mod yanked;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
