@@ -11,6 +11,7 @@
 pub mod advisories;
 pub mod audit;
 mod listing_cache;
+pub mod osv;
 pub mod lockfile;
 pub mod metadata;
 pub mod python;
