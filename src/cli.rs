@@ -206,6 +206,14 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// PyPI advisory database: a folder of OSV records (YAML or JSON) or OSV's all.zip.
+    #[arg(long, value_name = "PATH")]
+    pub pypi_db: Option<PathBuf>,
+
+    /// Audit only these ecosystems' lockfiles: cargo, pypi (default both).
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub ecosystem: Vec<String>,
+
     /// Never touch the network (no database fetch, no yanked check).
     #[arg(long)]
     pub offline: bool,

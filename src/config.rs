@@ -77,6 +77,16 @@ pub struct DepsConfig {
     pub ignore: Vec<AdvisoryIgnore>,
     /// Advisory database path.
     pub db: Option<PathBuf>,
+    /// The PyPI advisory database: a folder of OSV records or OSV's
+    /// `all.zip` for PyPI.
+    pub pypi_db: Option<PathBuf>,
+    /// Where `tripline db fetch` downloads the PyPI database (OSV's
+    /// `all.zip` for PyPI) from.
+    pub pypi_db_url: Option<String>,
+    /// Globs (relative to the scan root) of requirements files with other
+    /// names than `*requirements*.txt` / `*constraints*.txt`.
+    #[serde(default)]
+    pub python_lockfiles: Vec<String>,
     /// Where `tripline db fetch` clones from.
     pub db_url: Option<String>,
     /// The crates.io sparse index `--yanked` asks (a mirror); the

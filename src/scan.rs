@@ -174,7 +174,11 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     };
     let collector = Collector {
         engine: engine.as_ref(),
-        want_lockfiles: scanners.deps,
+        want_lockfiles: if scanners.deps {
+            Some(deps::LockfileNames::new(&config)?)
+        } else {
+            None
+        },
         max_file_size: opts.max_file_size,
         console: &console,
         progress: Progress::start(&console),
@@ -575,7 +579,8 @@ fn write_atomically(
 /// Receives files from the walker threads and runs the scanners on them.
 struct Collector<'a> {
     engine: Option<&'a Engine>,
-    want_lockfiles: bool,
+    /// Which files are lockfiles to audit; `None` without a dependency scan.
+    want_lockfiles: Option<deps::LockfileNames>,
     /// Lockfiles larger than this are not audited (see `queue_lockfile`).
     max_file_size: u64,
     console: &'a Console,
@@ -588,7 +593,7 @@ struct Collector<'a> {
 impl Visitor for Collector<'_> {
     fn file(&self, file: &WalkedFile<'_>) {
         self.progress.advance(file.content.len() as u64);
-        if self.want_lockfiles && is_project_lockfile(file.rel_path) {
+        if self.is_lockfile(file.rel_path) {
             // Without a secret scan the walk reads nothing, so the size
             // limit is checked here; with one, the walk already did.
             let too_large = self.engine.is_none()
@@ -610,7 +615,7 @@ impl Visitor for Collector<'_> {
         // What the secret scan skips is still a lockfile to audit: a
         // binary one fails to parse there, and says so; a huge one is
         // reported here.
-        if self.want_lockfiles && is_project_lockfile(rel_path) {
+        if self.is_lockfile(rel_path) {
             match reason {
                 SkipReason::Binary => self.queue_lockfile(rel_path, false),
                 SkipReason::TooLarge => self.queue_lockfile(rel_path, true),
@@ -626,6 +631,12 @@ impl Visitor for Collector<'_> {
 }
 
 impl Collector<'_> {
+    fn is_lockfile(&self, rel_path: &str) -> bool {
+        self.want_lockfiles
+            .as_ref()
+            .is_some_and(|names| names.wants(rel_path))
+    }
+
     /// Hands a lockfile to the dependency audit, unless it is larger than
     /// `--max-file-size`: parsing one takes many times its size in memory
     /// and no real lockfile comes near the limit, so a huge one is an error
@@ -657,17 +668,6 @@ pub fn attach_line_hashes(findings: &mut [Finding], content: &[u8]) {
     for f in findings {
         f.location.line_hash = hashes.get(&f.location.start_line).cloned();
     }
-}
-
-/// A `Cargo.lock` that belongs to the project, not to a build output or a
-/// vendored copy of someone else's crate.
-fn is_project_lockfile(rel_path: &str) -> bool {
-    let mut parts = rel_path.split('/');
-    let Some(name) = parts.next_back() else {
-        return false;
-    };
-    name == "Cargo.lock"
-        && !parts.any(|dir| matches!(dir, "target" | "vendor" | "vendored" | "third_party"))
 }
 
 /// A spinner on stderr, shown only when stderr is a terminal and the scan has
@@ -742,15 +742,6 @@ pub fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lockfiles_in_build_output_and_vendor_do_not_count() {
-        assert!(is_project_lockfile("Cargo.lock"));
-        assert!(is_project_lockfile("crates/app/Cargo.lock"));
-        assert!(!is_project_lockfile("target/package/x/Cargo.lock"));
-        assert!(!is_project_lockfile("vendor/serde/Cargo.lock"));
-        assert!(!is_project_lockfile("Cargo.lock.bak"));
-    }
 
     #[test]
     fn bytes_read_as_people_say_them() {

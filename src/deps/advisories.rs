@@ -86,7 +86,7 @@ fn home_dir() -> Option<PathBuf> {
 
 /// `$XDG_CACHE_HOME/tripline`, or `~/.cache/tripline`: tripline's own
 /// cache, which no scanned tree controls.
-fn cache_root() -> PathBuf {
+pub(crate) fn cache_root() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -246,12 +246,23 @@ impl Ignores {
     /// reads, so that lockfiles can be audited in parallel; the caller
     /// then records each use with [`mark_used`](Self::mark_used).
     pub fn covers(&self, adv: &Advisory) -> bool {
-        ids_of(adv).any(|id| self.active.contains_key(id))
+        self.covers_ids(ids_of(adv))
+    }
+
+    /// Whether one of `ids` (an advisory's id and aliases, of any
+    /// ecosystem) is ignored.
+    pub fn covers_ids<'a>(&self, mut ids: impl Iterator<Item = &'a str>) -> bool {
+        ids.any(|id| self.active.contains_key(id))
     }
 
     /// Records that the ignores of the advisory's id and aliases applied.
     pub fn mark_used(&mut self, adv: &Advisory) {
-        for id in ids_of(adv) {
+        self.mark_used_ids(ids_of(adv));
+    }
+
+    /// Records that the ignores of `ids` applied.
+    pub fn mark_used_ids<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
+        for id in ids {
             if let Some(e) = self.active.get_mut(id) {
                 e.used = true;
             }

@@ -11,9 +11,10 @@
 pub mod advisories;
 pub mod audit;
 mod listing_cache;
-pub mod osv;
 pub mod lockfile;
 pub mod metadata;
+pub mod osv;
+pub mod pypi;
 pub mod python;
 pub mod yanked;
 
@@ -156,6 +157,144 @@ pub fn audit(
 ) -> anyhow::Result<DepsOutcome> {
     let mut out = DepsOutcome::default();
     denied_kinds(args, config)?;
+    let (want_cargo, want_pypi) = ecosystems(&args.ecosystem)?;
+    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore)?;
+    let (cargo, python): (Vec<PathBuf>, Vec<PathBuf>) =
+        lockfiles.iter().cloned().partition(|p| is_cargo_lock(p));
+    // Each ecosystem needs its database only when it has lockfiles: a
+    // Python-only tree never asks for RustSec, nor a Rust-only one for the
+    // PyPI database.
+    if want_pypi && !python.is_empty() {
+        let (scan_root, rels): (&Path, Vec<String>) = if root.is_file() {
+            let name = root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (root.parent().unwrap_or(Path::new(".")), vec![name])
+        } else {
+            let rels = python
+                .iter()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .collect();
+            (root, rels)
+        };
+        let settings = pypi::PypiSettings {
+            db: pypi::locate(args.pypi_db.as_deref(), config),
+            offline: args.offline,
+            max_db_age: args.max_db_age.or(config.deps.max_db_age),
+            threads,
+            root: if scan_root.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                scan_root
+            },
+        };
+        pypi::audit(&rels, &settings, &mut ignores, &mut out)?;
+    }
+    if want_cargo {
+        audit_cargo(
+            root,
+            &cargo,
+            args,
+            config,
+            threads,
+            age_check,
+            &mut ignores,
+            &mut out,
+        )?;
+    }
+    out.warnings.extend(ignores.finish());
+    Ok(out)
+}
+
+/// Which ecosystems `--ecosystem` asks for: (cargo, pypi); both when none.
+fn ecosystems(names: &[String]) -> Result<(bool, bool)> {
+    if names.is_empty() {
+        return Ok((true, true));
+    }
+    let (mut cargo, mut pypi) = (false, false);
+    for n in names {
+        match n.trim().to_ascii_lowercase().as_str() {
+            "cargo" | "crates.io" | "rust" => cargo = true,
+            "pypi" | "python" => pypi = true,
+            other => bail!("unknown ecosystem `{other}` in --ecosystem (expected cargo or pypi)"),
+        }
+    }
+    Ok((cargo, pypi))
+}
+
+/// Whether a lockfile the walk found is a `Cargo.lock` (else it is a
+/// Python one).
+fn is_cargo_lock(rel: &Path) -> bool {
+    rel.file_name().is_some_and(|n| n == "Cargo.lock")
+}
+
+/// Which files the walk hands to the audit: every `Cargo.lock` and Python
+/// lockfile of the project (see [`python::format_of`]), plus the `[deps]
+/// python_lockfiles` globs; none inside build outputs, vendored code or
+/// virtual environments.
+pub struct LockfileNames {
+    extra: globset::GlobSet,
+}
+
+impl LockfileNames {
+    pub fn new(config: &Config) -> Result<LockfileNames> {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in &config.deps.python_lockfiles {
+            b.add(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("[deps] python_lockfiles: bad glob `{g}`: {e}"))?,
+            );
+        }
+        Ok(LockfileNames {
+            extra: b
+                .build()
+                .map_err(|e| anyhow::anyhow!("[deps] python_lockfiles: {e}"))?,
+        })
+    }
+
+    /// Whether the file at `rel_path` (`/`-separated) is a lockfile to audit.
+    pub fn wants(&self, rel_path: &str) -> bool {
+        let mut parts = rel_path.split('/');
+        let Some(name) = parts.next_back() else {
+            return false;
+        };
+        let known = name == "Cargo.lock"
+            || python::format_of(rel_path).is_some()
+            || self.extra.is_match(rel_path);
+        known
+            && !parts.any(|dir| {
+                matches!(
+                    dir,
+                    "target"
+                        | "vendor"
+                        | "vendored"
+                        | "third_party"
+                        | "node_modules"
+                        | "site-packages"
+                        | ".venv"
+                        | "venv"
+                        | ".tox"
+                        | ".nox"
+                )
+            })
+    }
+}
+
+/// The Cargo half of [`audit`]: every `Cargo.lock` against RustSec.
+#[allow(clippy::too_many_arguments)]
+fn audit_cargo(
+    root: &Path,
+    lockfiles: &[PathBuf],
+    args: &ScanArgs,
+    config: &Config,
+    threads: usize,
+    age_check: Option<AgeCheck>,
+    ignores: &mut Ignores,
+    out: &mut DepsOutcome,
+) -> anyhow::Result<()> {
     let settings = MatchSettings::new(
         args.target_os
             .as_deref()
@@ -165,7 +304,6 @@ pub fn audit(
             .or(config.deps.target_arch.as_deref()),
         config.deps.informational_severity,
     )?;
-    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore)?;
     if args.yanked && args.offline {
         bail!("--yanked checks crates.io's index over the network, which --offline forbids; drop one of them");
     }
@@ -195,8 +333,7 @@ pub fn audit(
         }
     }
     if lockfiles.is_empty() {
-        out.warnings.extend(ignores.finish());
-        return Ok(out);
+        return Ok(());
     }
 
     let loc = advisories::locate(args.db.as_deref(), config);
@@ -254,7 +391,7 @@ pub fn audit(
             }),
         }
     }
-    out.lockfiles_audited = audits.len() as u64;
+    out.lockfiles_audited += audits.len() as u64;
     // The parse has the last word on which crates are locked: advisories of
     // a guessed name it does not confirm are dropped (with their errors),
     // and locked crates the guess missed (a lockfile cargo did not write)
@@ -306,7 +443,7 @@ pub fn audit(
             settings: &settings,
             threads,
         };
-        let result = audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out);
+        let result = audit_with_db(&run, &audits, &advisories, ignores, out);
         // A panic while dating only loses the warning.
         let age = match (age_check, late_age) {
             (Some(check), _) => {
@@ -338,10 +475,9 @@ pub fn audit(
         }
         anyhow::Ok(())
     })?;
-    out.warnings.extend(ignores.finish());
     let trees: Vec<LockedTree> = audits.into_iter().map(|a| a.tree).collect();
     drop_in_background((trees, advisories, db_index, contents));
-    Ok(out)
+    Ok(())
 }
 
 /// Drops `value` on a thread of its own. The parsed lockfiles and loaded
@@ -770,7 +906,30 @@ fn print_info(loc: &DbLocation) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::map_claimed;
+    use super::{map_claimed, LockfileNames};
+
+    #[test]
+    fn lockfiles_in_build_output_vendor_and_virtualenvs_do_not_count() {
+        let mut config = crate::config::Config::default();
+        config.deps.python_lockfiles = vec!["deps/*.pip".to_string()];
+        let names = LockfileNames::new(&config).unwrap();
+        for (path, want) in [
+            ("Cargo.lock", true),
+            ("crates/app/Cargo.lock", true),
+            ("target/package/x/Cargo.lock", false),
+            ("vendor/serde/Cargo.lock", false),
+            ("Cargo.lock.bak", false),
+            ("poetry.lock", true),
+            ("svc/requirements/dev.txt", true),
+            (".venv/lib/requirements.txt", false),
+            ("node_modules/x/requirements.txt", false),
+            ("deps/base.pip", true),
+            ("deps/sub/base.pip", false),
+            ("base.pip", false),
+        ] {
+            assert_eq!(names.wants(path), want, "{path}");
+        }
+    }
 
     #[test]
     fn claimed_work_comes_back_in_item_order_and_a_panic_costs_one_item() {

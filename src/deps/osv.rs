@@ -12,7 +12,8 @@
 //! (exclusive) or `last_affected` (inclusive); `introduced: "0"` is below
 //! every version; `limit` events cap the range; `GIT` ranges are ignored;
 //! an interval with a bound that is not a PEP 440 version never matches.
-//! A malformed record costs only itself: it is named in an error and
+//! In a folder with a `vulns/` subfolder (the PyPA layout), only that
+//! subfolder holds records. A malformed record costs only itself: it is named in an error and
 //! skipped. This module does not read lockfiles or make findings.
 
 use std::io::Read as _;
@@ -307,7 +308,12 @@ fn may_name_any(bytes: &[u8], wanted: &FastSet<String>) -> bool {
             continue;
         };
         // `name` must start a key: preceded by a quote, space or line start.
-        if at > 0 && !matches!(bytes[at - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'{' | b',') {
+        if at > 0
+            && !matches!(
+                bytes[at - 1],
+                b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'{' | b','
+            )
+        {
             continue;
         }
         let value = r.trim_ascii_start();
@@ -399,7 +405,15 @@ impl OsvStore {
         use anyhow::Context as _;
         let files: Vec<RecordFile> = if path.is_dir() {
             let mut paths = Vec::new();
-            list_records(path, path, &mut paths)
+            // The PyPA database keeps its records under `vulns/`, and
+            // other YAML (triage notes) beside it.
+            let records_root = path.join("vulns");
+            let records_root = if records_root.is_dir() {
+                records_root
+            } else {
+                path.to_path_buf()
+            };
+            list_records(path, &records_root, &mut paths)
                 .with_context(|| format!("cannot list the OSV database {}", path.display()))?;
             paths.sort();
             let read = super::map_claimed(
@@ -478,7 +492,10 @@ impl OsvStore {
     fn add(&mut self, record: Record) {
         let ri = self.records.len();
         for (ai, a) in record.affected.iter().enumerate() {
-            self.by_name.entry(a.name.clone()).or_default().push((ri, ai));
+            self.by_name
+                .entry(a.name.clone())
+                .or_default()
+                .push((ri, ai));
         }
         self.records.push(record);
     }
@@ -515,7 +532,11 @@ impl OsvStore {
 
 /// Every record file under `dir` (relative to `root`, `/`-separated):
 /// hidden folders (`.git`) and symbolic links are not entered.
-fn list_records(root: &Path, dir: &Path, out: &mut Vec<(String, RecordFormat)>) -> std::io::Result<()> {
+fn list_records(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, RecordFormat)>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -734,9 +755,11 @@ mod tests {
 
     #[test]
     fn withdrawn_other_ecosystems_severity_and_malformed() {
-        assert!(parse_record(b"id: W\nwithdrawn: 2020-01-01T00:00:00Z\n", true)
-            .unwrap()
-            .is_none());
+        assert!(
+            parse_record(b"id: W\nwithdrawn: 2020-01-01T00:00:00Z\n", true)
+                .unwrap()
+                .is_none()
+        );
         let r = record("id: X\naffected:\n- package: {name: a, ecosystem: npm}\n");
         assert!(r.affected.is_empty());
         let r = record("id: X\nseverity:\n- type: CVSS_V3\n  score: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n");
@@ -764,11 +787,23 @@ mod tests {
     #[test]
     fn the_name_filter_spares_only_what_cannot_match() {
         let wanted: FastSet<String> = ["flask-profiler".to_string()].into_iter().collect();
-        assert!(may_name_any(b"affected:\n- package:\n    name: Flask_Profiler\n", &wanted));
-        assert!(may_name_any(b"{\"package\": {\"name\": \"flask.profiler\"}}", &wanted));
-        assert!(!may_name_any(b"affected:\n- package:\n    name: django\n", &wanted));
+        assert!(may_name_any(
+            b"affected:\n- package:\n    name: Flask_Profiler\n",
+            &wanted
+        ));
+        assert!(may_name_any(
+            b"{\"package\": {\"name\": \"flask.profiler\"}}",
+            &wanted
+        ));
+        assert!(!may_name_any(
+            b"affected:\n- package:\n    name: django\n",
+            &wanted
+        ));
         assert!(may_name_any(b"id: X\n", &wanted), "no name: parse it");
-        assert!(may_name_any(b"package:\n  name: \"fl\\u0061sk\"\n", &wanted));
+        assert!(may_name_any(
+            b"package:\n  name: \"fl\\u0061sk\"\n",
+            &wanted
+        ));
         assert!(may_name_any(b"package: {name: *anchor}\n", &wanted));
         assert_eq!(
             modified_date(b"id: X\nmodified: \"2024-10-10T17:35:05Z\"\n").as_ref(),

@@ -127,7 +127,14 @@ mod tests {
         let got: Vec<_> = lock
             .pins
             .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.start_line, p.end_line))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.start_line,
+                    p.end_line,
+                )
+            })
             .collect();
         assert_eq!(
             got,

@@ -115,7 +115,8 @@ pub fn parse(text: &str) -> PyLock {
             {
                 lock.includes.push(file.to_string());
             } else if option_value(trimmed, "-e", "--editable").is_some() {
-                lock.unpinned.push(format!("line {}: {trimmed}", line.start));
+                lock.unpinned
+                    .push(format!("line {}: {trimmed}", line.start));
             }
             // Other options (indexes, hosts, --pre, ...) pin nothing.
             continue;
@@ -174,7 +175,14 @@ mod tests {
     fn pins(lock: &PyLock) -> Vec<(&str, &str, u32, u32)> {
         lock.pins
             .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.start_line, p.end_line))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.start_line,
+                    p.end_line,
+                )
+            })
             .collect()
     }
 

@@ -110,7 +110,14 @@ mod tests {
     fn pins(lock: &PyLock) -> Vec<(&str, &str, u32, u32)> {
         lock.pins
             .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.start_line, p.end_line))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.start_line,
+                    p.end_line,
+                )
+            })
             .collect()
     }
 
@@ -188,7 +195,11 @@ source = { git = \"https://example.com/x.git\" }
         let lock = parse(PyFormat::Pylock, text).unwrap();
         assert_eq!(pins(&lock), vec![("a", "1.0", 2, 4)]);
         assert_eq!(lock.unpinned, vec!["line 5: b (no version)"]);
-        let err = parse(PyFormat::Poetry, "[[package]]\nname = \"a\"\nversion = 1.0.0\n").unwrap_err();
+        let err = parse(
+            PyFormat::Poetry,
+            "[[package]]\nname = \"a\"\nversion = 1.0.0\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
         let err = parse(PyFormat::Pdm, "[[package]]\nversion = \"1\"\n").unwrap_err();
         assert!(err.message.contains("name"), "{err}");
