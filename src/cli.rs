@@ -44,7 +44,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Secrets only.
     Secrets(ScanArgs),
-    /// Dependencies only: every Cargo.lock under PATH against RustSec.
+    /// Dependencies only: every Cargo.lock under PATH against RustSec, every
+    /// Python lockfile against the PyPI advisories (OSV).
     Deps(ScanArgs),
     /// Record the findings present now, for `--baseline`.
     Baseline(ScanArgs),

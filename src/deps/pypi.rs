@@ -406,7 +406,8 @@ fn finding(
             version: pin.version.clone(),
             aliases: group.ids.iter().filter(|a| *a != id).cloned().collect(),
             fix: fix_text(group),
-            dependency_path: vec![pin.name.clone()],
+            // Python lockfiles are audited as flat lists: no path is worked out.
+            dependency_path: Vec::new(),
             other_paths: 0,
             url: Some(url_of(id)),
             dependency_kind: None,
