@@ -7,6 +7,11 @@
 //! the crates.io index which locked versions are yanked (see `yanked`). It
 //! never runs cargo or anything from the scanned tree (only `--metadata`
 //! does, see `metadata`), and it never formats output.
+//!
+//! A scanner: it may use `finding`, `config` and `source`, never `secrets`,
+//! `report`, `scan`, `cli` or `commands`. Its settings arrive as an
+//! [`AuditOptions`]; `tripline db fetch|info` live in `commands::db`.
+//! Inside, `advisories` uses `listing_cache`, never the reverse.
 
 pub mod advisories;
 pub mod audit;
@@ -17,14 +22,12 @@ pub mod yanked;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{DbCommand, GlobalArgs, ScanArgs};
 use crate::config::Config;
+use crate::finding::linehash::line_hashes_at;
 use crate::finding::{Finding, FindingKind, RuleInfo, ScanError};
-use crate::report::linehash::line_hashes_at;
 
 use self::advisories::{DbLocation, DEFAULT_DB_URL, DEFAULT_MAX_AGE_DAYS};
 use self::audit::{Ignores, LockfileAudit, MatchSettings};
@@ -48,9 +51,34 @@ pub struct DepsOutcome {
     pub lockfiles_audited: u64,
 }
 
+/// The audit's settings from the command line: plain values, so that the
+/// scanner never sees the command line (the command layer fills this from
+/// its arguments). The config's `[deps]` table is read beside it.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// The advisory database (`--db`); else the config's, else the default.
+    pub db: Option<PathBuf>,
+    /// Never touch the network.
+    pub offline: bool,
+    /// Warn when the database is older than this many days.
+    pub max_db_age: Option<u64>,
+    pub target_os: Option<String>,
+    pub target_arch: Option<String>,
+    /// Informational kinds that fail the run (`--deny`).
+    pub deny: Vec<String>,
+    /// Advisory ids to ignore (`--ignore`).
+    pub ignore: Vec<String>,
+    /// Ask the crates.io index which locked versions are yanked.
+    pub yanked: bool,
+    /// Dependency kinds and platforms from `cargo metadata`.
+    pub metadata: bool,
+    /// With `metadata`: drop findings in dev-only dependencies.
+    pub exclude_dev: bool,
+}
+
 /// Informational dependency kinds the user made fatal (`--deny`,
 /// `[deps] deny`), for [`Finding::fails_at`]. Unknown names are an error.
-pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>> {
+pub fn denied_kinds(args: &AuditOptions, config: &Config) -> Result<Vec<FindingKind>> {
     let mut out = Vec::new();
     for k in args.deny.iter().chain(&config.deps.deny) {
         let kind = match k.trim() {
@@ -83,7 +111,7 @@ pub struct AgeCheck {
 impl AgeCheck {
     /// Starts dating the database `deps` will use. `None` when there is none
     /// yet: the audit fetches one, and dates it then.
-    pub fn start(args: &ScanArgs, config: &Config) -> Option<AgeCheck> {
+    pub fn start(args: &AuditOptions, config: &Config) -> Option<AgeCheck> {
         let loc = advisories::locate(args.db.as_deref(), config);
         if !advisories::is_database(&loc.path) {
             return None;
@@ -134,7 +162,7 @@ fn run_when_idle() {
 /// What every step of one audit run reads.
 struct AuditRun<'a> {
     root: &'a Path,
-    args: &'a ScanArgs,
+    args: &'a AuditOptions,
     settings: &'a MatchSettings,
     /// How many threads parsing, loading and hashing may use.
     threads: usize,
@@ -147,7 +175,7 @@ struct AuditRun<'a> {
 pub fn audit(
     root: &Path,
     lockfiles: &[PathBuf],
-    args: &ScanArgs,
+    args: &AuditOptions,
     config: &Config,
     threads: usize,
     age_check: Option<AgeCheck>,
@@ -706,64 +734,6 @@ fn staleness_warning(
             age.date
         )
     })
-}
-
-/// `tripline db fetch|info`.
-pub fn run_db_command(
-    cmd: &DbCommand,
-    global: &GlobalArgs,
-    config: &Config,
-) -> anyhow::Result<ExitCode> {
-    let loc = advisories::locate(None, config);
-    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
-    match cmd {
-        DbCommand::Fetch => {
-            // Fetch into ours, never over cargo-audit's copy that `locate`
-            // may fall back to for reading.
-            let loc = DbLocation {
-                path: config
-                    .deps
-                    .db
-                    .as_deref()
-                    .map_or_else(advisories::default_cache_path, |p| config.resolve(p)),
-                explicit: config.deps.db.is_some(),
-            };
-            if !global.quiet {
-                eprintln!("tripline: fetching {url} into {}", loc.path.display());
-            }
-            advisories::fetch(&loc.path, url)?;
-            print_info(&loc)?;
-        }
-        DbCommand::Info => {
-            if !advisories::is_database(&loc.path) {
-                bail!(
-                    "no advisory database at {}; run `tripline db fetch`, or set [deps] db in tripline.toml",
-                    loc.path.display()
-                );
-            }
-            print_info(&loc)?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_info(loc: &DbLocation) -> Result<()> {
-    // `db info` is asked for after an update: every folder is checked.
-    let summary = advisories::summarize(&loc.path, advisories::Recheck::Always);
-    let age = advisories::age(&loc.path, Some(&summary));
-    println!("path:       {}", loc.path.display());
-    println!(
-        "commit:     {}",
-        age.as_ref()
-            .and_then(|a| a.commit.as_deref())
-            .unwrap_or("(not a git checkout)")
-    );
-    match &age {
-        Some(a) => println!("date:       {} ({})", a.date, a.judged_by),
-        None => println!("date:       unknown"),
-    }
-    println!("advisories: {}", summary.count);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -25,10 +25,10 @@ use gix::objs::tree::EntryKind;
 use gix::objs::{Find, FindExt};
 use gix::ObjectId;
 
+use crate::finding::linehash;
 use crate::finding::{CommitInfo, Finding, ScanError};
-use crate::report::linehash;
 use crate::secrets::engine::Engine;
-use crate::secrets::walk::{looks_binary, SkipReason};
+use crate::source::walk::{looks_binary, SkipReason};
 
 /// Opens the repository that contains `path` (a work tree, a linked
 /// worktree, a subdirectory of either, or a bare repository).
@@ -358,11 +358,11 @@ fn exclusions(
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
-    let file = root.join(crate::secrets::walk::IGNORE_FILE);
+    let file = root.join(crate::source::walk::IGNORE_FILE);
     if file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
-                path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
                 message: format!("{e}"),
             });
         }
