@@ -6,12 +6,21 @@
 //! (allowlists, inline allows, baseline, ignored advisories) → one
 //! [`report`] → exit status. `scan` wires those stages together; no scanner
 //! formats output and no report reads a scanned file.
+//!
+//! The modules form layers, each using only those below it:
+//! `finding` and `config` at the bottom; `source` (walk, safe opening);
+//! the scanners `secrets` and `deps`, which never import each other, a
+//! report or the command line; `baseline` and `report`, which read
+//! findings; and at the top the command layer: `cli`, `scan` (the scan
+//! pipeline) and `commands` (the subcommands that are not scans).
 
 pub mod baseline;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod deps;
 pub mod finding;
 pub mod report;
 pub mod scan;
 pub mod secrets;
+pub mod source;

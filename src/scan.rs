@@ -16,15 +16,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::baseline::Baseline;
-use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
+use crate::cli::{Cli, Command, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
+use crate::finding::linehash;
 use crate::finding::{Finding, ScanError, ScanOutcome};
-use crate::report::{self, linehash, ReportOptions};
+use crate::report::text::human_bytes;
+use crate::report::{self, Format, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
-use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::source::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
 
 /// Exit status when findings at or above `--fail-on` were found.
 const EXIT_FINDINGS: u8 = 1;
@@ -51,11 +53,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Baseline(a) => scan(g, a, Scanners::BASELINE),
         Command::Rules(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            crate::secrets::run_rules_command(c, g, &config)
+            crate::commands::rules::run(c, g, &config)
         }
         Command::Db(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            deps::run_db_command(c, g, &config)
+            crate::commands::db::run(c, g, &config)
         }
         Command::Hook(HookCommand::Install { force }) => {
             let hook = git::install_hook(Path::new("."), *force)?;
@@ -150,10 +152,11 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         root.parent().unwrap_or(Path::new("."))
     };
     let config = Config::discover(g.config.as_deref(), config_root)?;
+    let audit_opts = audit_options(args);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
     let age_check = (scanners.deps && !args.staged && args.git.is_none())
-        .then(|| deps::AgeCheck::start(args, &config))
+        .then(|| deps::AgeCheck::start(&audit_opts, &config))
         .flatten();
     let engine = if scanners.secrets {
         Some(build_engine(args, &config)?)
@@ -237,7 +240,14 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     // From git, only staged lockfiles are audited (none staged: no audit,
     // so a pre-commit run never loads the advisory database for nothing).
     if scanners.deps && !(git_source.is_some() && lockfiles.is_empty()) {
-        let dep = deps::audit(&dep_root, &lockfiles, args, &config, threads, age_check)?;
+        let dep = deps::audit(
+            &dep_root,
+            &lockfiles,
+            &audit_opts,
+            &config,
+            threads,
+            age_check,
+        )?;
         for e in &dep.errors {
             console.warn(e);
         }
@@ -264,7 +274,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     outcome.sort();
     outcome.duration_ms = started.elapsed().as_millis();
 
-    let denied = deps::denied_kinds(args, &config)?;
+    let denied = deps::denied_kinds(&audit_opts, &config)?;
     let failed = g.fail_on.threshold().is_some_and(|t| {
         outcome
             .findings
@@ -422,6 +432,24 @@ impl GitSource {
 }
 
 /// `--baseline FILE`: drops the findings the baseline accepts.
+/// The dependency audit's settings from the command line.
+fn audit_options(args: &ScanArgs) -> deps::AuditOptions {
+    deps::AuditOptions {
+        db: args.db.clone(),
+        pypi_db: args.pypi_db.clone(),
+        ecosystem: args.ecosystem.clone(),
+        offline: args.offline,
+        max_db_age: args.max_db_age,
+        target_os: args.target_os.clone(),
+        target_arch: args.target_arch.clone(),
+        deny: args.deny.clone(),
+        ignore: args.ignore.clone(),
+        yanked: args.yanked,
+        metadata: args.metadata,
+        exclude_dev: args.exclude_dev,
+    }
+}
+
 fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
@@ -723,31 +751,9 @@ impl Progress {
     }
 }
 
-/// `1234567` → `"1.2 MB"`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_read_as_people_say_them() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_234_567), "1.2 MB");
-    }
 
     #[test]
     fn atomic_write_leaves_nothing_behind_on_failure() {

@@ -20,11 +20,11 @@ use super::audit::Ignores;
 use super::osv::{self, OsvStore, Record};
 use super::python::{self, PyFormat, PyLock};
 use super::{DepsOutcome, FastSet};
+use crate::finding::linehash::line_hashes_at;
 use crate::finding::{
     fingerprint, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo, ScanError,
     Severity,
 };
-use crate::report::linehash::line_hashes_at;
 
 /// Where the PyPI database is looked for: `--pypi-db`, else `[deps]
 /// pypi_db`, else `$XDG_CACHE_HOME/tripline/pypi-advisory-db`.
@@ -208,7 +208,7 @@ fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<Rea
 /// tree.
 fn read_lockfile(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut file = crate::secrets::walk::open_no_block(path)?;
+    let mut file = crate::source::walk::open_no_block(path)?;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
