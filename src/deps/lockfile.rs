@@ -1000,7 +1000,10 @@ dependencies = [
             } else if p
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".lock"))
+                // Cargo lockfiles only: not the Python ones beside them.
+                .is_some_and(|n| {
+                    n.ends_with(".lock") && crate::deps::python::format_of(n).is_none()
+                })
             {
                 out.push(p);
             }
