@@ -74,9 +74,14 @@ pub enum RulesCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
-    /// Clone or update the advisory database with `git`.
-    Fetch,
-    /// Print the database's path, commit, date and advisory count.
+    /// Clone or update the advisory databases with `git`: RustSec's and
+    /// the PyPA's (PyPI, OSV format).
+    Fetch {
+        /// Only these ecosystems' databases: cargo, pypi (default both).
+        #[arg(long, value_delimiter = ',', value_name = "NAME")]
+        ecosystem: Vec<String>,
+    },
+    /// Print each database's path, commit, date and advisory count.
     Info,
 }
 

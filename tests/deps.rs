@@ -553,7 +553,7 @@ fn db_fetch_clones_from_a_local_repository_and_updates_it() {
     let out = tripline(home.path())
         .arg("--config")
         .arg(&cfg)
-        .args(["db", "fetch"])
+        .args(["db", "fetch", "--ecosystem", "cargo"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -579,7 +579,7 @@ fn db_fetch_clones_from_a_local_repository_and_updates_it() {
     let out = tripline(home.path())
         .arg("--config")
         .arg(&cfg)
-        .args(["db", "fetch"])
+        .args(["db", "fetch", "--ecosystem", "cargo"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -448,3 +448,105 @@ fn a_baseline_covers_python_findings() {
     assert_eq!(out.status.code(), Some(0), "{json}");
     assert!(found(&json).is_empty());
 }
+
+/// A git repository in the PyPA layout holding the fixture's records, as
+/// `db fetch` would find upstream.
+fn pypa_upstream() -> (tempfile::TempDir, String) {
+    let up = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    for folder in std::fs::read_dir(fixture("pypi-db/vulns")).unwrap() {
+        let folder = folder.unwrap().path();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let file = file.unwrap().path();
+            let rel = file.strip_prefix(fixture("pypi-db")).unwrap();
+            copy(&file, &up.path().join(rel));
+        }
+    }
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(up.path())
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", up.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "records"]);
+    let url = format!("file://{}", up.path().display());
+    (up, url)
+}
+
+#[test]
+fn db_fetch_clones_the_pypi_database_and_a_scan_fetches_it_when_missing() {
+    let (_up, url) = pypa_upstream();
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("tripline.toml");
+    std::fs::write(&cfg, format!("[deps]\npypi_db_url = \"{url}\"\n")).unwrap();
+    let out = tripline(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["db", "fetch", "--ecosystem", "pypi"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dest = home.path().join("cache/tripline/pypi-advisory-db");
+    assert!(dest.join("vulns/demo-web/PYSEC-2099-1.yaml").is_file());
+    let info = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Nine records, one of them withdrawn, one malformed.
+    assert!(
+        info.contains("advisories: 8 (1 withdrawn, 1 malformed)"),
+        "{info}"
+    );
+    assert!(
+        info.contains("2099-02-01 (newest record modified)"),
+        "{info}"
+    );
+
+    // A scan without --offline fetches a missing database; with it, never.
+    let home = tempfile::tempdir().unwrap();
+    let out = tripline(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["deps", "--offline"])
+        .arg(fixture("python-tree/tools"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!home.path().join("cache/tripline/pypi-advisory-db").exists());
+    let out = tripline(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["deps", "--format", "json"])
+        .arg(fixture("python-tree/tools"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found(&json).len(), 1);
+    assert!(home
+        .path()
+        .join("cache/tripline/pypi-advisory-db/.git")
+        .exists());
+}

@@ -178,6 +178,14 @@ fn fetch_failed(url: &str, path: &Path) -> String {
     )
 }
 
+/// The commit a git checkout of a database is at, if it is one.
+pub fn git_head(path: &Path) -> Option<String> {
+    if !path.join(".git").exists() {
+        return None;
+    }
+    run_git(path, &["rev-parse", "HEAD"]).ok()
+}
+
 /// Runs `git` in `dir` with no prompts and no user hooks; stderr becomes the
 /// error.
 fn run_git(dir: &Path, args: &[&str]) -> Result<String> {

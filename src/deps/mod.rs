@@ -215,6 +215,11 @@ pub fn audit(
         };
         let settings = pypi::PypiSettings {
             db: pypi::locate(args.pypi_db.as_deref(), config),
+            url: config
+                .deps
+                .pypi_db_url
+                .clone()
+                .unwrap_or_else(|| pypi::DEFAULT_DB_URL.to_string()),
             offline: args.offline,
             max_db_age: args.max_db_age.or(config.deps.max_db_age),
             threads,
@@ -243,7 +248,7 @@ pub fn audit(
 }
 
 /// Which ecosystems `--ecosystem` asks for: (cargo, pypi); both when none.
-fn ecosystems(names: &[String]) -> Result<(bool, bool)> {
+pub fn ecosystems(names: &[String]) -> Result<(bool, bool)> {
     if names.is_empty() {
         return Ok((true, true));
     }

@@ -38,6 +38,30 @@ pub fn locate(cli: Option<&Path>, config: &crate::config::Config) -> PathBuf {
     default_cache_path()
 }
 
+/// Where `tripline db fetch` clones the PyPI database from unless `[deps]
+/// pypi_db_url` says otherwise: the PyPA advisory database, OSV records in
+/// YAML under `vulns/<package>/`.
+pub const DEFAULT_DB_URL: &str = "https://github.com/pypa/advisory-database.git";
+
+/// Clones (shallow) or updates the PyPI database at `path` from `url`,
+/// as the RustSec one is (`advisories::fetch`: `git`, a temporary folder
+/// first, so a failed clone leaves nothing half-made).
+pub fn fetch(path: &Path, url: &str) -> Result<()> {
+    use anyhow::Context as _;
+    if path.is_file() {
+        bail!(
+            "{} is a file (an OSV zip export?); `tripline db fetch` clones the PyPA database into a folder: point [deps] pypi_db at a folder, or replace the zip yourself",
+            path.display()
+        );
+    }
+    super::advisories::fetch(path, url).with_context(|| {
+        format!(
+            "cannot fetch the PyPI advisory database from {url} into {}; check [deps] pypi_db_url and the network, or pass --pypi-db PATH to an existing copy",
+            path.display()
+        )
+    })
+}
+
 /// `$XDG_CACHE_HOME/tripline/pypi-advisory-db` (`~/.cache/...`).
 pub fn default_cache_path() -> PathBuf {
     super::advisories::cache_root().join("pypi-advisory-db")
@@ -53,6 +77,8 @@ struct ReadLock {
 /// What the audit needs from the run's settings.
 pub struct PypiSettings<'a> {
     pub db: PathBuf,
+    /// Where a missing database is fetched from (unless `offline`).
+    pub url: String,
     pub offline: bool,
     pub max_db_age: Option<u64>,
     pub threads: usize,
@@ -80,10 +106,7 @@ pub fn audit(
                 settings.db.display()
             );
         }
-        bail!(
-            "no PyPI advisory database at {}; run `tripline db fetch`, pass --pypi-db PATH (a folder of OSV records or OSV's PyPI all.zip), or audit only Cargo with --ecosystem cargo",
-            settings.db.display()
-        );
+        fetch(&settings.db, &settings.url)?;
     }
     let wanted: FastSet<String> = locks
         .iter()
