@@ -716,7 +716,7 @@ fn non_ascii_checksum(text: &str) -> Result<(), String> {
 /// errors draw the offending line under a caret, and that line may hold a
 /// token (a lockfile is a scanned file). What remains is the position and
 /// the complaint; a quoted string in it that comes from the file is masked.
-fn describe_parse_error(text: &str, message: &str) -> String {
+pub(crate) fn describe_parse_error(text: &str, message: &str) -> String {
     let is_snippet = |l: &str| {
         let t = l.trim_start();
         t.starts_with('|')

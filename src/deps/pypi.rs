@@ -249,7 +249,8 @@ fn resolve_include(
     from: &str,
     include: &str,
 ) -> Result<String, String> {
-    let refused = |why: &str| format!("`-r {include}` refused: {why}; it is not audited");
+    let shown = python::requirements::without_credentials(include);
+    let refused = |why: &str| format!("`-r {shown}` refused: {why}; it is not audited");
     if include.contains("://") {
         return Err(refused(
             "a URL (tripline reads only files in the scan root)",
@@ -281,7 +282,7 @@ fn resolve_include(
         (Ok(real), Some(croot)) if !real.starts_with(croot) => Err(refused(
             "it leads outside the scan root through a symbolic link",
         )),
-        (Err(e), _) => Err(format!("`-r {include}`: cannot read {rel}: {e}")),
+        (Err(e), _) => Err(format!("`-r {shown}`: cannot read {rel}: {e}")),
         _ => Ok(rel),
     }
 }

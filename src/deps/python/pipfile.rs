@@ -31,7 +31,7 @@ struct Entry {
 pub fn parse(text: &str) -> Result<PyLock, ParseError> {
     let doc: Document = serde_json::from_str(text).map_err(|e| ParseError {
         line: u32::try_from(e.line()).ok().filter(|&l| l > 0),
-        message: e.to_string(),
+        message: crate::deps::lockfile::describe_parse_error(text, &e.to_string()),
     })?;
     let mut lock = PyLock::default();
     for (section, entries) in [("default", doc.default), ("develop", doc.develop)] {

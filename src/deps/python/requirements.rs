@@ -115,8 +115,11 @@ pub fn parse(text: &str) -> PyLock {
             {
                 lock.includes.push(file.to_string());
             } else if option_value(trimmed, "-e", "--editable").is_some() {
-                lock.unpinned
-                    .push(format!("line {}: {trimmed}", line.start));
+                lock.unpinned.push(format!(
+                    "line {}: {}",
+                    line.start,
+                    without_credentials(trimmed)
+                ));
             }
             // Other options (indexes, hosts, --pre, ...) pin nothing.
             continue;
@@ -134,12 +137,36 @@ pub fn parse(text: &str) -> PyLock {
                 start_line: line.start,
                 end_line: line.end,
             }),
-            None => lock
-                .unpinned
-                .push(format!("line {}: {requirement}", line.start)),
+            None => lock.unpinned.push(format!(
+                "line {}: {}",
+                line.start,
+                without_credentials(&requirement)
+            )),
         }
     }
     lock
+}
+
+/// `text` with the user and password of every URL in it (`https://user:
+/// token@host/...`) replaced by `****`: the warning that names unpinned
+/// entries must not print a token that a VCS or index URL carries.
+pub(crate) fn without_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', ' ', '#', '?']).unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str("****");
+                rest = &tail[userinfo_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The normalised name and the version as written, when `requirement`
@@ -225,6 +252,16 @@ jinja2==2.10.3
         assert_eq!(lock.unpinned.len(), 7, "{:?}", lock.unpinned);
         assert!(lock.unpinned[0].starts_with("line 13: -e ./local"));
         assert!(lock.unpinned.iter().any(|u| u == "line 15: flask>=2.0"));
+    }
+
+    #[test]
+    fn credentials_in_unpinned_urls_are_never_repeated() {
+        let lock = parse(
+            "-e git+https://user:ghp_0123456789abcdef@github.com/o/r.git#egg=r\nx @ https://tok@example.com/x.whl\n",
+        );
+        let all = lock.unpinned.join("\n");
+        assert!(!all.contains("ghp_") && !all.contains("tok@"), "{all}");
+        assert!(all.contains("git+https://****@github.com/o/r.git"), "{all}");
     }
 
     #[test]

@@ -39,7 +39,9 @@ struct Entry {
 pub fn parse(format: PyFormat, text: &str) -> Result<PyLock, ParseError> {
     let doc: Document = toml::from_str(text).map_err(|e| ParseError {
         line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().to_string(),
+        // The message may repeat a string of the file: masked, as a
+        // lockfile is a scanned file and the string may be a token.
+        message: crate::deps::lockfile::describe_parse_error(text, e.message()),
     })?;
     let (entries, table) = match format {
         PyFormat::Pylock => (doc.packages, "packages"),
