@@ -550,3 +550,67 @@ fn db_fetch_clones_the_pypi_database_and_a_scan_fetches_it_when_missing() {
         .join("cache/tripline/pypi-advisory-db/.git")
         .exists());
 }
+
+/// Copies the fixture database into `to`.
+fn copy_db(to: &Path) {
+    for folder in std::fs::read_dir(fixture("pypi-db/vulns")).unwrap() {
+        let folder = folder.unwrap().path();
+        let dest = to.join("vulns").join(folder.file_name().unwrap());
+        std::fs::create_dir_all(&dest).unwrap();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, dest.join(file.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_remembered_index_spares_reading_but_never_misses_an_edited_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    copy_db(&db);
+    let home = tempfile::tempdir().unwrap();
+    let audit = |tree: &Path| {
+        let out = tripline(home.path())
+            .arg("deps")
+            .arg(tree)
+            .args(["--offline", "--format", "json", "--pypi-db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        found(&json)
+    };
+    let pkg = fixture("python-tree/pkg");
+    assert_eq!(audit(&pkg).len(), 1);
+    let index = home.path().join("cache/tripline/osv-index");
+    assert_eq!(
+        std::fs::read_dir(&index).unwrap().count(),
+        1,
+        "index written"
+    );
+
+    // A record edited in place (its folder unchanged) to name another
+    // package: the next run sees it, though the index said otherwise.
+    let record = db.join("vulns/demo-dev/PYSEC-2099-5.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    // The same size: only the modification time tells.
+    let edited = text
+        .replace("name: demo-dev", "name: demo-lib")
+        .replace("fixed: \"1.0\"", "fixed: \"2.0\"");
+    assert_eq!(edited.len(), text.len());
+    assert_ne!(edited, text);
+    std::fs::write(&record, edited).unwrap();
+    let got = audit(&pkg);
+    assert!(got.iter().any(|f| f.0 == "PYSEC-2099-5"), "{got:?}");
+    // A record added.
+    std::fs::create_dir_all(db.join("vulns/new")).unwrap();
+    std::fs::write(
+        db.join("vulns/new/PYSEC-2099-20.json"),
+        r#"{"id": "PYSEC-2099-20", "affected": [{"package": {"ecosystem": "PyPI", "name": "demo-lib"}, "versions": ["1.4"]}]}"#,
+    )
+    .unwrap();
+    let got = audit(&pkg);
+    assert!(got.iter().any(|f| f.0 == "PYSEC-2099-20"), "{got:?}");
+    assert_eq!(got.len(), 3);
+}

@@ -21,6 +21,7 @@ mod listing_cache;
 pub mod lockfile;
 pub mod metadata;
 pub mod osv;
+mod osv_index;
 pub mod pypi;
 pub mod python;
 pub mod yanked;

@@ -16,6 +16,7 @@
 //! subfolder holds records. A malformed record costs only itself: it is named in an error and
 //! skipped. This module does not read lockfiles or make findings.
 
+use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
 use std::str::FromStr;
@@ -290,14 +291,12 @@ pub fn parse_record(bytes: &[u8], yaml: bool) -> Result<Option<Record>, String> 
     }))
 }
 
-/// Whether a record file may name one of `wanted` (normalised names): read
-/// off its `name:` / `"name":` keys without parsing it. Only a file whose
-/// every such value is a plain name (letters, digits, `-_.`, quoted or not)
-/// outside `wanted` is passed over; anything else (no name key at all, an
-/// escape, an anchor, a block scalar) is parsed in full, so the filter can
-/// only spare work, never lose a record.
-fn may_name_any(bytes: &[u8], wanted: &FastSet<String>) -> bool {
-    let mut any_name = false;
+/// The PEP 503 names a record file gives in its `name:` / `"name":` keys,
+/// read off its text without parsing it; `None` when that reading cannot
+/// be trusted (no name key at all, a value that is not a plain name: an
+/// escape, an anchor, a block scalar), so the file must be parsed to know.
+fn record_names(bytes: &[u8]) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
     for at in memchr::memmem::find_iter(bytes, b"name") {
         let mut rest = &bytes[at + 4..];
         // `name:` in YAML, `"name":` in JSON or quoted YAML keys.
@@ -332,17 +331,25 @@ fn may_name_any(bytes: &[u8], wanted: &FastSet<String>) -> bool {
                 .iter()
                 .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
-            return true;
+            return None;
         }
-        any_name = true;
-        let Ok(text) = std::str::from_utf8(value) else {
-            return true;
-        };
-        if wanted.contains(&normalize_name(text)) {
-            return true;
+        let name = normalize_name(std::str::from_utf8(value).ok()?);
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
-    !any_name
+    (!names.is_empty()).then_some(names)
+}
+
+/// Whether a record file may name one of `wanted` (normalised names): only
+/// a file whose names ([`record_names`]) are all known and all outside
+/// `wanted` is passed over, so the filter can only spare work, never lose
+/// a record.
+fn may_name_any(bytes: &[u8], wanted: &FastSet<String>) -> bool {
+    match record_names(bytes) {
+        None => true,
+        Some(names) => names.iter().any(|n| wanted.contains(n)),
+    }
 }
 
 /// The date (`YYYY-MM-DD`) of a record's `modified`, read off its text
@@ -416,38 +423,104 @@ impl OsvStore {
             list_records(path, &records_root, &mut paths)
                 .with_context(|| format!("cannot list the OSV database {}", path.display()))?;
             paths.sort();
-            let read = super::map_claimed(
-                &paths,
-                threads,
-                |(rel, format)| {
-                    let bytes = std::fs::read(path.join(rel)).map_err(|e| ScanError {
-                        path: Some(format!("{}/{rel}", path.display())),
-                        message: format!("cannot read advisory: {e}"),
-                    })?;
-                    Ok((rel.clone(), *format, bytes))
-                },
-                |(rel, _)| {
-                    Err(ScanError {
-                        path: Some(rel.clone()),
-                        message: "reading this advisory panicked".to_string(),
-                    })
-                },
-            );
-            let mut files = Vec::with_capacity(read.len());
-            let mut errors = Vec::new();
-            for r in read {
-                match r {
-                    Ok(f) => files.push(f),
-                    Err(e) => errors.push(e),
-                }
-            }
-            let mut store = Self::from_files(path, files, wanted, threads);
-            store.errors.splice(0..0, errors);
-            return Ok(store);
+            return Ok(Self::from_folder(path, &paths, wanted, threads));
         } else {
             read_zip(path)?
         };
         Ok(Self::from_files(path, files, wanted, threads))
+    }
+
+    /// Loads from a database folder's record files `paths`. With `wanted`,
+    /// the index of the last run (`osv_index`) spares reading the files
+    /// that cannot name a wanted package, and is brought up to date.
+    fn from_folder(
+        db: &Path,
+        paths: &[(String, RecordFormat)],
+        wanted: Option<&FastSet<String>>,
+        threads: usize,
+    ) -> OsvStore {
+        let remembered = match wanted {
+            Some(_) => super::osv_index::OsvIndex::read(db),
+            None => super::osv_index::OsvIndex::default(),
+        };
+        let stamps = super::map_claimed(
+            paths,
+            if wanted.is_some() { threads } else { 1 },
+            |(rel, _)| wanted.and_then(|_| super::osv_index::stamp(&db.join(rel)).ok()),
+            |_| None,
+        );
+        // Each file either known (its entry still true) or to be read.
+        let mut entries: HashMap<String, super::osv_index::Entry> = HashMap::new();
+        let mut to_read: Vec<(&String, RecordFormat, Option<super::osv_index::Stamp>)> = Vec::new();
+        for ((rel, format), stamp) in paths.iter().zip(stamps) {
+            let known = stamp.and_then(|st| remembered.files.get(rel).filter(|e| e.stamp == st));
+            match (known, wanted) {
+                (Some(e), Some(w)) => {
+                    if e.names
+                        .as_ref()
+                        .is_none_or(|ns| ns.iter().any(|n| w.contains(n)))
+                    {
+                        to_read.push((rel, *format, None));
+                    }
+                    entries.insert(rel.clone(), e.clone());
+                }
+                _ => to_read.push((rel, *format, stamp)),
+            }
+        }
+        let read = super::map_claimed(
+            &to_read,
+            threads,
+            |&(rel, format, stamp)| {
+                let bytes = std::fs::read(db.join(rel)).map_err(|e| ScanError {
+                    path: Some(format!("{}/{rel}", db.display())),
+                    message: format!("cannot read advisory: {e}"),
+                })?;
+                let entry = stamp.map(|stamp| super::osv_index::Entry {
+                    stamp,
+                    names: record_names(&bytes),
+                    modified: modified_date(&bytes)
+                        .and_then(|d| String::from_utf8(d.to_vec()).ok()),
+                });
+                Ok(((rel.clone(), format, bytes), entry))
+            },
+            |&(rel, _, _)| {
+                Err(ScanError {
+                    path: Some(format!("{}/{rel}", db.display())),
+                    message: "reading this advisory panicked".to_string(),
+                })
+            },
+        );
+        let mut files = Vec::with_capacity(read.len());
+        let mut errors = Vec::new();
+        let mut changed = false;
+        for r in read {
+            match r {
+                Ok((file, entry)) => {
+                    if let Some(entry) = entry {
+                        entries.insert(file.0.clone(), entry);
+                        changed = true;
+                    }
+                    files.push(file);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut store = Self::from_files(db, files, wanted, threads);
+        store.errors.splice(0..0, errors);
+        store.files = paths.len();
+        if wanted.is_some() {
+            store.newest_modified = entries
+                .values()
+                .filter_map(|e| e.modified.as_deref())
+                .chain(store.newest_modified.as_deref())
+                .max()
+                .map(str::to_string);
+            changed |= entries.len() != remembered.files.len();
+            if changed {
+                super::osv_index::OsvIndex::new(db, entries).write(db);
+            }
+        }
+        store
     }
 
     fn from_files(
