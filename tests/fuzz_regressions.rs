@@ -211,3 +211,23 @@ fn advisory_with_a_multibyte_character_at_byte_20_is_an_error() {
         assert_eq!(errors.len(), 1, "{errors:?}");
     }
 }
+
+/// py_requirements: a requirement whose name ends in `-` followed by a
+/// character no name holds (`s-` then U+FFFD, from invalid UTF-8 read
+/// lossily) panicked inside pep508_rs 0.9.2 (an `expect` in its name
+/// parser); through the CLI the whole audit exited with status 101. Such
+/// a line now pins nothing (named among the unpinned entries), and a panic
+/// in any Python parser costs only its file.
+#[test]
+fn py_requirements_name_ending_in_a_separator_does_not_panic() {
+    let crash = b"demo-web==1.9.0 \\\n    --hasinsh=\ns-\xad\xad\xad\xad ./local-pkg\nflask>=1.0\n";
+    let text = String::from_utf8_lossy(crash);
+    let lock = tripline::deps::python::requirements::parse(&text);
+    assert_eq!(lock.pins.len(), 1, "{lock:?}");
+    assert_eq!(lock.pins[0].name, "demo-web");
+    assert_eq!(lock.unpinned.len(), 2, "{lock:?}");
+    for line in ["s-\u{fffd}", "x_ [a]==1", "y. ==2"] {
+        let lock = tripline::deps::python::requirements::parse(line);
+        assert!(lock.pins.is_empty() && lock.unpinned.len() == 1, "{line}");
+    }
+}

@@ -183,7 +183,15 @@ fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<Rea
             }
         };
         let text = String::from_utf8_lossy(&content);
-        let lock = match python::parse(format, &text) {
+        // A panic in a parser (our own or a crate's) costs only this file.
+        let parsed =
+            std::panic::catch_unwind(|| python::parse(format, &text)).unwrap_or_else(|_| {
+                Err(python::ParseError {
+                    line: None,
+                    message: "the parser panicked on this file; it is not audited".to_string(),
+                })
+            });
+        let lock = match parsed {
             Ok(lock) => lock,
             Err(e) => {
                 out.errors.push(ScanError {

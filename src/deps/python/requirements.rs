@@ -173,6 +173,18 @@ pub(crate) fn without_credentials(text: &str) -> String {
 /// pins exactly one version (`==` or `===`, no `.*`); `None` for ranges,
 /// URLs, paths and anything `pep508_rs` refuses.
 pub(crate) fn pinned(requirement: &str) -> Option<(String, String)> {
+    // pep508_rs 0.9.2 panics on a name that ends in `-`, `_` or `.` and is
+    // followed by a character that cannot be in a name (`s-\u{fffd}`: its
+    // `expect` "PackageName validation should match PEP 508 parsing";
+    // found by fuzz/py_requirements). No valid requirement has such a
+    // name, so it pins nothing and never reaches the parser.
+    let name_end = requirement
+        .trim_start()
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.trim_start().len());
+    if requirement.trim_start()[..name_end].ends_with(['-', '_', '.']) {
+        return None;
+    }
     let req = Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement).ok()?;
     let Some(VersionOrUrl::VersionSpecifier(specs)) = &req.version_or_url else {
         return None;
@@ -262,6 +274,17 @@ jinja2==2.10.3
         let all = lock.unpinned.join("\n");
         assert!(!all.contains("ghp_") && !all.contains("tok@"), "{all}");
         assert!(all.contains("git+https://****@github.com/o/r.git"), "{all}");
+    }
+
+    #[test]
+    fn a_name_ending_in_a_separator_pins_nothing_and_never_panics() {
+        for line in ["s-\u{fffd}", "a_==1.0", "b.[x]==1", "c- ==1", "d-"] {
+            assert_eq!(pinned(line), None, "{line}");
+        }
+        assert_eq!(
+            pinned("a-b==1.0"),
+            Some(("a-b".to_string(), "1.0".to_string()))
+        );
     }
 
     #[test]
