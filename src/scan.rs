@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::baseline::Baseline;
-use crate::cli::{Cli, Command, GlobalArgs, HookCommand, ScanArgs};
+use crate::cli::{Cli, Command, DepsArgs, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::linehash;
@@ -47,13 +47,13 @@ pub fn main(cli: Cli) -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode> {
     let g = &cli.global;
     match &cli.command {
-        Command::Scan(a) => scan(g, a, Scanners::ALL),
-        Command::Secrets(a) => scan(g, a, Scanners::SECRETS),
-        Command::Deps(a) => scan(g, a, Scanners::DEPS),
-        Command::Baseline(a) => scan(g, a, Scanners::BASELINE),
+        Command::Scan(a) => scan(g, &a.into(), Scanners::ALL),
+        Command::Secrets(a) => scan(g, &a.into(), Scanners::SECRETS),
+        Command::Deps(a) => scan(g, &a.into(), Scanners::DEPS),
+        Command::Baseline(a) => scan(g, &a.into(), Scanners::BASELINE),
         Command::Rules(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            crate::commands::rules::run(c, g, &config)
+            crate::commands::rules::run(c, &config)
         }
         Command::Db(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
@@ -152,10 +152,10 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         root.parent().unwrap_or(Path::new("."))
     };
     let config = Config::discover(g.config.as_deref(), config_root)?;
-    let audit_opts = audit_options(args);
+    let audit_opts = audit_options(&args.deps);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
-    let age_check = (scanners.deps && !args.staged && args.git.is_none())
+    let age_check = (scanners.deps && !args.source.staged && args.source.git.is_none())
         .then(|| deps::AgeCheck::start(&audit_opts, &config))
         .flatten();
     let engine = if scanners.secrets {
@@ -164,10 +164,13 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         None
     };
 
-    let threads = g.threads.unwrap_or_else(default_threads);
+    let threads = args.source.threads.unwrap_or_else(default_threads);
     let opts = WalkOptions {
-        follow_links: args.follow,
-        max_file_size: config.scan.max_file_size.unwrap_or(g.max_file_size),
+        follow_links: args.source.follow,
+        max_file_size: config
+            .scan
+            .max_file_size
+            .unwrap_or(args.source.max_file_size()),
         // A walk that only lists paths (`deps`) is one thread's work:
         // `ignore`'s idle workers poll for work every millisecond, and on a
         // small tree that wait was a tenth of a whole audit.
@@ -256,12 +259,12 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         }
     }
     if let Some(src) = &git_source {
-        src.narrow(&mut outcome, args.all_lines);
+        src.narrow(&mut outcome, args.source.all_lines);
     }
     if scanners.record_baseline {
-        return record_baseline(g, &outcome, &console);
+        return record_baseline(args, &outcome, &console);
     }
-    if let Some(path) = &args.baseline {
+    if let Some(path) = &args.report.baseline {
         apply_baseline(path, &mut outcome, &console)?;
     }
     for w in &outcome.warnings {
@@ -271,23 +274,23 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     outcome.duration_ms = started.elapsed().as_millis();
 
     let denied = deps::denied_kinds(&audit_opts, &config)?;
-    let failed = g.fail_on.threshold().is_some_and(|t| {
+    let failed = args.report.fail_on().threshold().is_some_and(|t| {
         outcome
             .findings
             .iter()
             .any(|f: &Finding| f.fails_at(t, &denied))
     });
     let report_opts = ReportOptions {
-        show_secrets: g.show_secrets,
-        color: use_color(g),
+        show_secrets: args.secrets.show_secrets,
+        color: use_color(g, args),
         verbose: g.verbose,
-        sarif_category: args.sarif_category.clone(),
+        sarif_category: args.report.sarif_category.clone(),
     };
     emit_report(
-        g.format,
+        args.report.format(),
         &outcome,
         &report_opts,
-        g.output.as_deref(),
+        args.report.output.as_deref(),
         &interrupt,
     )?;
     Ok(if failed {
@@ -321,7 +324,7 @@ impl GitSource {
         console: &Console,
     ) -> Result<Option<GitSource>> {
         let started = Instant::now();
-        if args.staged {
+        if args.source.staged {
             let scan = git::scan_staged(
                 engine,
                 &args.path,
@@ -343,7 +346,7 @@ impl GitSource {
             let lockfiles = git::materialize_lockfiles(&scan.set)?;
             return Ok(Some(GitSource::Staged { scan, lockfiles }));
         }
-        let Some(revs) = &args.git else {
+        let Some(revs) = &args.source.git else {
             return Ok(None);
         };
         let Some(engine) = engine else {
@@ -427,13 +430,12 @@ impl GitSource {
     }
 }
 
-/// `--baseline FILE`: drops the findings the baseline accepts.
 /// The dependency audit's settings from the command line.
-fn audit_options(args: &ScanArgs) -> deps::AuditOptions {
+fn audit_options(args: &DepsArgs) -> deps::AuditOptions {
     deps::AuditOptions {
-        db: args.db.clone(),
-        offline: args.offline,
-        max_db_age: args.max_db_age,
+        db: args.db.db.clone(),
+        offline: args.db.offline,
+        max_db_age: args.db.max_db_age,
         target_os: args.target_os.clone(),
         target_arch: args.target_arch.clone(),
         deny: args.deny.clone(),
@@ -444,6 +446,7 @@ fn audit_options(args: &ScanArgs) -> deps::AuditOptions {
     }
 }
 
+/// `--baseline FILE`: drops the findings the baseline accepts.
 fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
@@ -463,8 +466,9 @@ fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> 
 
 /// `tripline baseline`: writes the findings present now (to `-o`, default
 /// `tripline-baseline.json`) instead of a report.
-fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> Result<ExitCode> {
-    let path = g
+fn record_baseline(args: &ScanArgs, outcome: &ScanOutcome, console: &Console) -> Result<ExitCode> {
+    let path = args
+        .report
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
@@ -480,9 +484,9 @@ fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> 
 
 fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
     let mut extra = config.rule_paths();
-    extra.extend(args.rules.iter().cloned());
+    extra.extend(args.secrets.rules.iter().cloned());
     let mut disabled = config.rules.disable.clone();
-    disabled.extend(args.disable_rule.iter().cloned());
+    disabled.extend(args.secrets.disable_rule.iter().cloned());
     let rules = RuleSet::load(&extra, &disabled)?;
     Engine::new(rules, config)
 }
@@ -499,9 +503,9 @@ fn into_inner<T: Default>(m: Mutex<T>) -> T {
 
 /// Whether the text report gets colour: never when asked not to (`--no-color`,
 /// a non-empty `NO_COLOR`), never into a file or a pipe.
-fn use_color(g: &GlobalArgs) -> bool {
+fn use_color(g: &GlobalArgs, args: &ScanArgs) -> bool {
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !g.no_color && !no_color_env && g.output.is_none() && io::stdout().is_terminal()
+    !g.no_color && !no_color_env && args.report.output.is_none() && io::stdout().is_terminal()
 }
 
 /// Writes the report to stdout, or to `path` whole or not at all: it goes to
