@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::baseline::Baseline;
-use crate::cli::{Cli, Command, DepsArgs, GlobalArgs, HookCommand, ScanArgs};
+use crate::cli::{Cli, Command, DepsArgs, GlobalArgs, HookCommand, ScanArgs, STDIN_NAME};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::linehash;
@@ -26,6 +26,7 @@ use crate::report::{self, Format, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
+use crate::source::stdin;
 use crate::source::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
 
 /// Exit status when findings at or above `--fail-on` were found.
@@ -142,11 +143,20 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         quiet: g.quiet,
         verbose: g.verbose,
     };
+    let stdin = args.reads_stdin();
+    let scanners = if stdin {
+        stdin_scanners(args, scanners)?
+    } else {
+        scanners
+    };
     let root = args.path.as_path();
-    if !root.exists() {
+    if !stdin && !root.exists() {
         anyhow::bail!("{}: no such file or directory", root.display());
     }
-    let config_root = if root.is_dir() {
+    let config_root = if stdin {
+        // Standard input is read as a file of the current folder.
+        Path::new(".")
+    } else if root.is_dir() {
         root
     } else {
         root.parent().unwrap_or(Path::new("."))
@@ -192,6 +202,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     let mut git_source = GitSource::gather(args, &opts, engine.as_ref(), &console)?;
     let summary = match &git_source {
         Some(_) => WalkSummary::default(),
+        None if stdin => scan_stdin(args, opts.max_file_size, &collector)?,
         None => walk::walk(root, &opts, &collector),
     };
     collector.progress.finish();
@@ -239,14 +250,33 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     // From git, only staged lockfiles are audited (none staged: no audit,
     // so a pre-commit run never loads the advisory database for nothing).
     if scanners.deps && !(git_source.is_some() && lockfiles.is_empty()) {
-        let dep = deps::audit(
+        let audited = deps::audit(
             &dep_root,
             &lockfiles,
             &audit_opts,
             &config,
             threads,
             age_check,
-        )?;
+        );
+        let dep = match audited {
+            // `scan` without its advisory database still reports the
+            // secrets it found: a partial report, and exit status 2.
+            // Alone (`deps`), or recording a baseline that would then
+            // miss every dependency entry, the run fails here.
+            Err(e) if scanners.secrets && !scanners.record_baseline => {
+                let Some(unavailable) = e.downcast_ref::<deps::DatabaseUnavailable>() else {
+                    return Err(e);
+                };
+                let error = ScanError {
+                    path: None,
+                    message: format!("the dependency audit did not run: {unavailable}"),
+                };
+                console.warn(&error);
+                outcome.not_run.push(error);
+                deps::DepsOutcome::default()
+            }
+            other => other?,
+        };
         for e in &dep.errors {
             console.warn(e);
         }
@@ -293,11 +323,60 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         args.report.output.as_deref(),
         &interrupt,
     )?;
-    Ok(if failed {
+    Ok(if !outcome.not_run.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if failed {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `-` (standard input) scans: the secrets half only, as one file
+/// has no lockfile tree to audit. `deps -` and a git source are refused.
+fn stdin_scanners(args: &ScanArgs, scanners: Scanners) -> Result<Scanners> {
+    if !scanners.secrets {
+        anyhow::bail!(
+            "`-` reads standard input for a secret scan; the dependency audit reads the lockfiles of a folder: pass its path"
+        );
+    }
+    if args.source.staged || args.source.git.is_some() {
+        anyhow::bail!(
+            "`-` reads standard input; --staged and --git read a git repository: pass its path instead"
+        );
+    }
+    Ok(Scanners {
+        deps: false,
+        ..scanners
+    })
+}
+
+/// Scans standard input as one file named `--stdin-name` (default
+/// `<stdin>`), through the visitor the walker calls for a file. Input the
+/// walker would skip in a tree (over the size limit, binary) is refused:
+/// skipping the one thing asked for would read as a clean scan.
+fn scan_stdin(args: &ScanArgs, max_file_size: u64, collector: &Collector<'_>) -> Result<WalkSummary> {
+    let name = stdin::report_name(args.secrets.stdin_name.as_deref().unwrap_or(STDIN_NAME));
+    let content = match stdin::read(io::stdin().lock(), max_file_size)
+        .context("cannot read standard input")?
+    {
+        stdin::Input::Read(content) => content,
+        stdin::Input::Refused(SkipReason::TooLarge) => anyhow::bail!(
+            "standard input is larger than --max-file-size ({max_file_size} bytes); raise the limit to scan it"
+        ),
+        stdin::Input::Refused(_) => anyhow::bail!(
+            "standard input is binary (a NUL byte in its first 8 KiB, and not UTF-16 text); tripline scans text"
+        ),
+    };
+    collector.file(&WalkedFile {
+        rel_path: &name,
+        path: Path::new(&name),
+        content: &content,
+    });
+    let mut summary = WalkSummary::default();
+    summary.stats.files_scanned = 1;
+    summary.stats.bytes_scanned = content.len() as u64;
+    Ok(summary)
 }
 
 /// Bytes from git instead of the working tree: the staged index
