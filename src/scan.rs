@@ -355,7 +355,11 @@ fn stdin_scanners(args: &ScanArgs, scanners: Scanners) -> Result<Scanners> {
 /// `<stdin>`), through the visitor the walker calls for a file. Input the
 /// walker would skip in a tree (over the size limit, binary) is refused:
 /// skipping the one thing asked for would read as a clean scan.
-fn scan_stdin(args: &ScanArgs, max_file_size: u64, collector: &Collector<'_>) -> Result<WalkSummary> {
+fn scan_stdin(
+    args: &ScanArgs,
+    max_file_size: u64,
+    collector: &Collector<'_>,
+) -> Result<WalkSummary> {
     let name = stdin::report_name(args.secrets.stdin_name.as_deref().unwrap_or(STDIN_NAME));
     let content = match stdin::read(io::stdin().lock(), max_file_size)
         .context("cannot read standard input")?
@@ -665,9 +669,7 @@ fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tripline-")
-        .tempfile_in(dir)?;
+    let mut tmp = new_file_beside(path, dir)?;
     guard.set(Some(tmp.path().to_path_buf()));
     let written = (|| {
         let mut out = io::BufWriter::new(tmp.as_file_mut());
@@ -679,6 +681,28 @@ fn write_atomically(
     let result = written.and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
     guard.set(None);
     result
+}
+
+/// The temporary file a report is written to before it is renamed to
+/// `path`, with the mode `path` is to have: that of the file it replaces,
+/// else what a new file gets (0666 less the umask: 0644 under 022). The
+/// temporary file's own 0600 would survive the rename, and a report made
+/// in CI by one user could not be read by the upload step running as
+/// another.
+fn new_file_beside(path: &Path, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tripline-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Created with this mode, the kernel applies the umask.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir)?;
+    if let Ok(replaced) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(replaced.permissions())?;
+    }
+    Ok(tmp)
 }
 
 /// Receives files from the walker threads and runs the scanners on them.

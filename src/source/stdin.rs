@@ -50,7 +50,10 @@ mod tests {
     #[test]
     fn the_walkers_limits_apply() {
         assert_eq!(read(&b""[..], 10).unwrap(), Input::Read(Vec::new()));
-        assert_eq!(read(&b"0123456789"[..], 10).unwrap(), Input::Read(b"0123456789".to_vec()));
+        assert_eq!(
+            read(&b"0123456789"[..], 10).unwrap(),
+            Input::Read(b"0123456789".to_vec())
+        );
         assert_eq!(
             read(&b"0123456789x"[..], 10).unwrap(),
             Input::Refused(SkipReason::TooLarge)
