@@ -193,7 +193,9 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         want_lockfiles: scanners.deps,
         max_file_size: opts.max_file_size,
         console: &console,
-        progress: Progress::start(&console),
+        // Reading standard input typed at a terminal is no scan to show
+        // progress of (and a spinner would draw over the typing).
+        progress: Progress::start(&console, !stdin),
         findings: Mutex::new(Vec::new()),
         lockfiles: Mutex::new(Vec::new()),
         errors: Mutex::new(Vec::new()),
@@ -813,8 +815,8 @@ struct Progress {
 impl Progress {
     const DELAY: Duration = Duration::from_secs(1);
 
-    fn start(console: &Console) -> Progress {
-        if console.quiet || !io::stderr().is_terminal() {
+    fn start(console: &Console, wanted: bool) -> Progress {
+        if !wanted || console.quiet || !io::stderr().is_terminal() {
             return Progress {
                 bar: None,
                 bytes: Default::default(),
