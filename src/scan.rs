@@ -367,10 +367,10 @@ fn scan_stdin(
         .context("cannot read standard input")?
     {
         stdin::Input::Read(content) => content,
-        stdin::Input::Refused(SkipReason::TooLarge) => anyhow::bail!(
+        stdin::Input::TooLarge => anyhow::bail!(
             "standard input is larger than --max-file-size ({max_file_size} bytes); raise the limit to scan it"
         ),
-        stdin::Input::Refused(_) => anyhow::bail!(
+        stdin::Input::Binary => anyhow::bail!(
             "standard input is binary (a NUL byte in its first 8 KiB, and not UTF-16 text); tripline scans text"
         ),
     };

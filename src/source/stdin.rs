@@ -7,15 +7,17 @@
 
 use std::io::{self, Read};
 
-use super::walk::{looks_binary, SkipReason};
+use super::walk::looks_binary;
 
 /// What reading standard input gave.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Input {
     /// All of it (empty when the input was empty or closed).
     Read(Vec<u8>),
-    /// More than the size limit, or binary: what the walker skips in a tree.
-    Refused(SkipReason),
+    /// More than the size limit: a file the walker skips as too large.
+    TooLarge,
+    /// Binary by the walker's test.
+    Binary,
 }
 
 /// Reads `reader` to its end, or to one byte past `max`: an input over the
@@ -24,10 +26,10 @@ pub fn read(reader: impl Read, max: u64) -> io::Result<Input> {
     let mut buf = Vec::new();
     let n = reader.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     if n as u64 > max {
-        return Ok(Input::Refused(SkipReason::TooLarge));
+        return Ok(Input::TooLarge);
     }
     if looks_binary(&buf) {
-        return Ok(Input::Refused(SkipReason::Binary));
+        return Ok(Input::Binary);
     }
     Ok(Input::Read(buf))
 }
@@ -54,14 +56,8 @@ mod tests {
             read(&b"0123456789"[..], 10).unwrap(),
             Input::Read(b"0123456789".to_vec())
         );
-        assert_eq!(
-            read(&b"0123456789x"[..], 10).unwrap(),
-            Input::Refused(SkipReason::TooLarge)
-        );
-        assert_eq!(
-            read(&b"\x7fELF\0\0\x01"[..], 100).unwrap(),
-            Input::Refused(SkipReason::Binary)
-        );
+        assert_eq!(read(&b"0123456789x"[..], 10).unwrap(), Input::TooLarge);
+        assert_eq!(read(&b"\x7fELF\0\0\x01"[..], 100).unwrap(), Input::Binary);
         // UTF-16 text is full of NULs and still text.
         let utf16: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
