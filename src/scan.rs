@@ -144,6 +144,9 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         verbose: g.verbose,
     };
     let stdin = args.reads_stdin();
+    if !stdin && args.secrets.stdin_name.is_some() {
+        anyhow::bail!("--stdin-name names standard input, which only `-` reads");
+    }
     let scanners = if stdin {
         stdin_scanners(args, scanners)?
     } else {

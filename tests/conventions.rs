@@ -213,6 +213,10 @@ fn stdin_binary_or_too_large_is_refused_and_empty_is_clean() {
     assert!(stderr(&out).contains("standard input"), "{}", stderr(&out));
     let out = with_stdin(cwd.path(), &["secrets", "-", "--staged"], b"");
     assert_eq!(out.status.code(), Some(2));
+    // A name for standard input without reading it is a mistake, said.
+    let out = with_stdin(cwd.path(), &["secrets", ".", "--stdin-name", "x.env"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--stdin-name"), "{}", stderr(&out));
 }
 
 #[test]
