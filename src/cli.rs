@@ -12,7 +12,8 @@
 //! | [`GlobalArgs`] | `--config`, `-q`, `-v`, `--no-color` | all (clap's `global`) |
 //! | [`SourceArgs`] | what is read: `--follow`, `--staged`, `--git`, `--threads`, `--max-file-size` | scan, secrets, deps, baseline |
 //! | [`ReportArgs`] | the report and the exit status: `--format`, `-o`, `--fail-on`, `--baseline` | scan, secrets, deps |
-//! | [`SecretsArgs`] | the secrets half: `--rules`, `--show-secrets`, `--stdin-name` | scan, secrets, baseline |
+//! | [`SecretsArgs`] | the secrets half: `--rules`, `--disable-rule`, `--stdin-name` | scan, secrets, baseline |
+//! | [`RevealArgs`] | `--show-secrets` | scan, secrets |
 //! | [`DepsArgs`] | the dependency half: `--deny`, `--ignore`, `--yanked`, ... | scan, deps, baseline |
 //! | [`DbArgs`] | which advisory database: `--db`, `--offline`, `--max-db-age` | with `DepsArgs`, and `db info`/`db fetch` |
 //!
@@ -118,6 +119,8 @@ pub struct ScanCommand {
     #[command(flatten)]
     pub secrets: SecretsArgs,
     #[command(flatten)]
+    pub reveal: RevealArgs,
+    #[command(flatten)]
     pub deps: DepsArgs,
 }
 
@@ -132,6 +135,8 @@ pub struct SecretsCommand {
     pub report: ReportArgs,
     #[command(flatten)]
     pub secrets: SecretsArgs,
+    #[command(flatten)]
+    pub reveal: RevealArgs,
 }
 
 /// `tripline deps`.
@@ -171,6 +176,7 @@ pub struct ScanArgs {
     pub source: SourceArgs,
     pub report: ReportArgs,
     pub secrets: SecretsArgs,
+    pub reveal: RevealArgs,
     pub deps: DepsArgs,
 }
 
@@ -188,6 +194,7 @@ impl From<&ScanCommand> for ScanArgs {
             source: c.source.clone(),
             report: c.report.clone(),
             secrets: c.secrets.clone(),
+            reveal: c.reveal.clone(),
             deps: c.deps.clone(),
         }
     }
@@ -200,6 +207,7 @@ impl From<&SecretsCommand> for ScanArgs {
             source: c.source.clone(),
             report: c.report.clone(),
             secrets: c.secrets.clone(),
+            reveal: c.reveal.clone(),
             deps: DepsArgs::default(),
         }
     }
@@ -212,6 +220,7 @@ impl From<&DepsCommand> for ScanArgs {
             source: c.source.clone(),
             report: c.report.clone(),
             secrets: SecretsArgs::default(),
+            reveal: RevealArgs::default(),
             deps: c.deps.clone(),
         }
     }
@@ -227,6 +236,7 @@ impl From<&BaselineCommand> for ScanArgs {
                 ..ReportArgs::default()
             },
             secrets: c.secrets.clone(),
+            reveal: RevealArgs::default(),
             deps: c.deps.clone(),
         }
     }
@@ -333,6 +343,8 @@ pub struct BeforeArgs {
     pub report: ReportArgs,
     #[command(flatten)]
     pub secrets: SecretsArgs,
+    #[command(flatten)]
+    pub reveal: RevealArgs,
     #[command(flatten)]
     pub deps: DepsArgs,
 }
@@ -456,10 +468,6 @@ pub struct SecretsArgs {
     #[arg(long = "disable-rule", value_name = "ID")]
     pub disable_rule: Vec<String>,
 
-    /// Print secret values unmasked in every format. Off by default, for a reason.
-    #[arg(long)]
-    pub show_secrets: bool,
-
     /// With `-` (standard input): the path the input is reported under, and
     /// that path rules, allowlists and path keywords see [default: <stdin>].
     #[arg(long, value_name = "PATH")]
@@ -471,14 +479,29 @@ impl SecretsArgs {
         let SecretsArgs {
             rules,
             disable_rule,
-            show_secrets,
             stdin_name,
         } = before;
         // Repeatable options: those before the subcommand come first.
         self.rules = [rules, std::mem::take(&mut self.rules)].concat();
         self.disable_rule = [disable_rule, std::mem::take(&mut self.disable_rule)].concat();
-        self.show_secrets |= show_secrets;
         self.stdin_name = self.stdin_name.take().or(stdin_name);
+    }
+}
+
+/// The secret values in a report: for the subcommands that report secrets
+/// (`baseline` records none).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Secrets")]
+pub struct RevealArgs {
+    /// Print secret values unmasked in every format. Off by default, for a reason.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+impl RevealArgs {
+    fn absorb(&mut self, before: RevealArgs) {
+        let RevealArgs { show_secrets } = before;
+        self.show_secrets |= show_secrets;
     }
 }
 
@@ -651,6 +674,7 @@ impl Cli {
             source,
             mut report,
             secrets,
+            reveal,
             deps,
         } = std::mem::take(&mut self.before);
         match &mut self.command {
@@ -658,12 +682,14 @@ impl Cli {
                 c.source.absorb(source);
                 c.report.absorb(report);
                 c.secrets.absorb(secrets);
+                c.reveal.absorb(reveal);
                 c.deps.absorb(deps);
             }
             Command::Secrets(c) => {
                 c.source.absorb(source);
                 c.report.absorb(report);
                 c.secrets.absorb(secrets);
+                c.reveal.absorb(reveal);
             }
             Command::Deps(c) => {
                 c.source.absorb(source);
@@ -758,6 +784,7 @@ mod tests {
         for args in [
             &["--threads", "2", "db", "info"][..],
             &["--show-secrets", "deps", "."],
+            &["--show-secrets", "baseline"],
             &["--db", "x", "secrets", "."],
             &["--fail-on", "high", "baseline"],
             &["--format", "json", "rules", "test"],

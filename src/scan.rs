@@ -316,7 +316,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
             .any(|f: &Finding| f.fails_at(t, &denied))
     });
     let report_opts = ReportOptions {
-        show_secrets: args.secrets.show_secrets,
+        show_secrets: args.reveal.show_secrets,
         color: use_color(g, args),
         verbose: g.verbose,
         sarif_category: args.report.sarif_category.clone(),

@@ -426,6 +426,7 @@ fn an_option_where_it_does_not_apply_is_a_usage_error() {
         &["--threads", "2", "db", "info"],
         &["--show-secrets", "deps", "."],
         &["deps", ".", "--show-secrets"],
+        &["baseline", ".", "--show-secrets"],
         &["secrets", ".", "--db", "x"],
         &["--fail-on", "high", "rules", "list"],
     ] {
