@@ -409,25 +409,22 @@ impl OsvStore {
         wanted: Option<&FastSet<String>>,
         threads: usize,
     ) -> anyhow::Result<OsvStore> {
-        use anyhow::Context as _;
-        let files: Vec<RecordFile> = if path.is_dir() {
-            let mut paths = Vec::new();
-            // The PyPA database keeps its records under `vulns/`, and
-            // other YAML (triage notes) beside it.
-            let records_root = path.join("vulns");
-            let records_root = if records_root.is_dir() {
-                records_root
-            } else {
-                path.to_path_buf()
-            };
-            list_records(path, &records_root, &mut paths)
-                .with_context(|| format!("cannot list the OSV database {}", path.display()))?;
-            paths.sort();
-            return Ok(Self::from_folder(path, &paths, wanted, threads));
-        } else {
-            read_zip(path)?
-        };
+        if path.is_dir() {
+            let listing = list_folder(path)?;
+            return Ok(Self::load_listed(path, listing, wanted, threads));
+        }
+        let files = read_zip(path)?;
         Ok(Self::from_files(path, files, wanted, threads))
+    }
+
+    /// [`load`](Self::load) of a folder already listed ([`list_folder`]).
+    pub fn load_listed(
+        path: &Path,
+        listing: FolderListing,
+        wanted: Option<&FastSet<String>>,
+        threads: usize,
+    ) -> OsvStore {
+        Self::from_folder(path, &listing.0, wanted, threads)
     }
 
     /// Loads from a database folder's record files `paths`. With `wanted`,
@@ -435,7 +432,7 @@ impl OsvStore {
     /// that cannot name a wanted package, and is brought up to date.
     fn from_folder(
         db: &Path,
-        paths: &[(String, RecordFormat)],
+        paths: &[ListedFile],
         wanted: Option<&FastSet<String>>,
         threads: usize,
     ) -> OsvStore {
@@ -443,16 +440,11 @@ impl OsvStore {
             Some(_) => super::osv_index::OsvIndex::read(db),
             None => super::osv_index::OsvIndex::default(),
         };
-        let stamps = super::map_claimed(
-            paths,
-            if wanted.is_some() { threads } else { 1 },
-            |(rel, _)| wanted.and_then(|_| super::osv_index::stamp(&db.join(rel)).ok()),
-            |_| None,
-        );
         // Each file either known (its entry still true) or to be read.
         let mut entries: HashMap<String, super::osv_index::Entry> = HashMap::new();
         let mut to_read: Vec<(&String, RecordFormat, Option<super::osv_index::Stamp>)> = Vec::new();
-        for ((rel, format), stamp) in paths.iter().zip(stamps) {
+        for (rel, format, stamp) in paths {
+            let stamp = *stamp;
             let known = stamp.and_then(|st| remembered.files.get(rel).filter(|e| e.stamp == st));
             match (known, wanted) {
                 (Some(e), Some(w)) => {
@@ -603,13 +595,35 @@ impl OsvStore {
     }
 }
 
-/// Every record file under `dir` (relative to `root`, `/`-separated):
-/// hidden folders (`.git`) and symbolic links are not entered.
-fn list_records(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, RecordFormat)>,
-) -> std::io::Result<()> {
+/// A record file of a database folder: its path relative to the folder
+/// (`/`-separated), format and stamp (`None` when it could not be taken).
+type ListedFile = (String, RecordFormat, Option<super::osv_index::Stamp>);
+
+/// The record files of a database folder, sorted, each with its stamp.
+pub struct FolderListing(Vec<ListedFile>);
+
+/// Lists the record files of the database folder `path`: under `vulns/`
+/// when there is one (the PyPA database keeps triage notes beside it),
+/// else the whole folder.
+pub fn list_folder(path: &Path) -> anyhow::Result<FolderListing> {
+    use anyhow::Context as _;
+    let records_root = path.join("vulns");
+    let records_root = if records_root.is_dir() {
+        records_root
+    } else {
+        path.to_path_buf()
+    };
+    let mut files = Vec::new();
+    list_records(path, &records_root, &mut files)
+        .with_context(|| format!("cannot list the OSV database {}", path.display()))?;
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(FolderListing(files))
+}
+
+/// Every record file under `dir` (relative to `root`, `/`-separated), each
+/// stamped from its directory entry (one `stat` relative to the open
+/// folder): hidden folders (`.git`) and symbolic links are not entered.
+fn list_records(root: &Path, dir: &Path, out: &mut Vec<ListedFile>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -624,7 +638,11 @@ fn list_records(
         } else if kind.is_file() {
             if let Some(format) = record_format(&name) {
                 let rel = path.strip_prefix(root).unwrap_or(&path);
-                out.push((rel.to_string_lossy().replace('\\', "/"), format));
+                let stamp = entry
+                    .metadata()
+                    .ok()
+                    .and_then(|m| super::osv_index::stamp_of(&m));
+                out.push((rel.to_string_lossy().replace('\\', "/"), format, stamp));
             }
         }
     }

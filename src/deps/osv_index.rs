@@ -49,18 +49,18 @@ pub struct OsvIndex {
     pub files: HashMap<String, Entry>,
 }
 
-/// A file's stamp, from one `stat`.
-pub fn stamp(path: &Path) -> std::io::Result<Stamp> {
-    let meta = std::fs::metadata(path)?;
+/// A file's stamp, from its metadata.
+pub fn stamp_of(meta: &std::fs::Metadata) -> Option<Stamp> {
     let mtime = meta
-        .modified()?
+        .modified()
+        .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
     #[cfg(not(unix))]
     let inode = 0;
-    Ok((meta.len(), mtime.as_secs(), mtime.subsec_nanos(), inode))
+    Some((meta.len(), mtime.as_secs(), mtime.subsec_nanos(), inode))
 }
 
 /// Where the index of database `db` lives; `None` when neither

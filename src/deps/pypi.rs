@@ -94,7 +94,16 @@ pub fn audit(
     ignores: &mut Ignores,
     out: &mut DepsOutcome,
 ) -> Result<()> {
-    let locks = read_all(settings.root, rel_paths, out);
+    // Listing the database's folder (a few thousand stats) needs nothing
+    // from the lockfiles: it runs beside their parse.
+    let (locks, listing) = std::thread::scope(|s| {
+        let listing = settings
+            .db
+            .is_dir()
+            .then(|| s.spawn(|| osv::list_folder(&settings.db)));
+        let locks = read_all(settings.root, rel_paths, settings.threads, out);
+        (locks, listing.and_then(|l| l.join().ok()))
+    });
     if locks.is_empty() {
         return Ok(());
     }
@@ -112,7 +121,14 @@ pub fn audit(
         .iter()
         .flat_map(|l| l.lock.pins.iter().map(|p| p.name.clone()))
         .collect();
-    let store = OsvStore::load(&settings.db, Some(&wanted), settings.threads)?;
+    let store = match listing {
+        Some(Ok(listing)) => {
+            OsvStore::load_listed(&settings.db, listing, Some(&wanted), settings.threads)
+        }
+        // Listed before a fetch, or failed: the load lists (and names any
+        // error) itself.
+        _ => OsvStore::load(&settings.db, Some(&wanted), settings.threads)?,
+    };
     out.errors.extend(store.errors.iter().cloned());
     if let Some(w) = staleness_warning(&settings.db, &store, settings.max_db_age) {
         out.warnings.push(w);
@@ -157,7 +173,12 @@ pub fn audit(
 
 /// Reads and parses every lockfile, and every requirements file they
 /// include that is inside the root, each once.
-fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<ReadLock> {
+fn read_all(
+    root: &Path,
+    rel_paths: &[String],
+    threads: usize,
+    out: &mut DepsOutcome,
+) -> Vec<ReadLock> {
     let canonical_root = root.canonicalize().ok();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut queue: Vec<(String, PyFormat)> = Vec::new();
@@ -167,36 +188,30 @@ fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<Rea
             queue.push((rel.clone(), format));
         }
     }
+    // The files the walk found are read and parsed in parallel (a large
+    // uv.lock is most of a run); the few they include, after them.
+    let mut done: Vec<(String, ReadResult)> = super::map_claimed(
+        &queue,
+        threads,
+        |(rel, format)| (rel.clone(), read_one(root, rel, *format)),
+        |(rel, _)| {
+            (
+                rel.clone(),
+                Err("the parser panicked on this file; it is not audited".to_string()),
+            )
+        },
+    );
     let mut locks = Vec::new();
     let mut i = 0;
-    while let Some((rel, format)) = queue.get(i).cloned() {
+    while i < done.len() {
+        let (rel, result) = std::mem::replace(&mut done[i], (String::new(), Err(String::new())));
         i += 1;
-        let full = root.join(&rel);
-        let content = match read_lockfile(&full) {
-            Ok(bytes) => bytes,
-            Err(e) => {
+        let (content, lock) = match result {
+            Ok(read) => read,
+            Err(message) => {
                 out.errors.push(ScanError {
-                    path: Some(rel.clone()),
-                    message: format!("cannot read lockfile: {e}"),
-                });
-                continue;
-            }
-        };
-        let text = String::from_utf8_lossy(&content);
-        // A panic in a parser (our own or a crate's) costs only this file.
-        let parsed =
-            std::panic::catch_unwind(|| python::parse(format, &text)).unwrap_or_else(|_| {
-                Err(python::ParseError {
-                    line: None,
-                    message: "the parser panicked on this file; it is not audited".to_string(),
-                })
-            });
-        let lock = match parsed {
-            Ok(lock) => lock,
-            Err(e) => {
-                out.errors.push(ScanError {
-                    path: Some(rel.clone()),
-                    message: format!("cannot parse {} lockfile: {e}", format.as_str()),
+                    path: Some(rel),
+                    message,
                 });
                 continue;
             }
@@ -205,7 +220,8 @@ fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<Rea
             match resolve_include(root, canonical_root.as_deref(), &rel, include) {
                 Ok(inc) => {
                     if seen.insert(inc.clone()) {
-                        queue.push((inc, PyFormat::Requirements));
+                        let read = read_one(root, &inc, PyFormat::Requirements);
+                        done.push((inc, read));
                     }
                 }
                 Err(message) => out.errors.push(ScanError {
@@ -233,6 +249,26 @@ fn read_all(root: &Path, rel_paths: &[String], out: &mut DepsOutcome) -> Vec<Rea
         });
     }
     locks
+}
+
+/// A lockfile's bytes and what it pins, or the error to report.
+type ReadResult = Result<(Vec<u8>, PyLock), String>;
+
+/// Reads and parses one lockfile.
+fn read_one(root: &Path, rel: &str, format: PyFormat) -> ReadResult {
+    let content =
+        read_lockfile(&root.join(rel)).map_err(|e| format!("cannot read lockfile: {e}"))?;
+    let text = String::from_utf8_lossy(&content);
+    // A panic in a parser (our own or a crate's) costs only this file.
+    let parsed = std::panic::catch_unwind(|| python::parse(format, &text)).unwrap_or_else(|_| {
+        Err(python::ParseError {
+            line: None,
+            message: "the parser panicked on this file; it is not audited".to_string(),
+        })
+    });
+    let lock = parsed.map_err(|e| format!("cannot parse {} lockfile: {e}", format.as_str()))?;
+    drop(text);
+    Ok((content, lock))
 }
 
 /// Reads a lockfile without blocking on a FIFO or device planted in the
