@@ -38,10 +38,17 @@ pub fn parse(text: &str) -> Result<PyLock, ParseError> {
         let Some(entries) = entries else { continue };
         let section_at = find_key(text, section, 0).unwrap_or(0);
         // In file order, as the other readers give theirs.
+        // pipenv writes the keys sorted, as the map iterates them: each
+        // search starts where the last one ended, so finding them all is
+        // one pass (from the section's start only when that fails).
+        let mut from = section_at;
         let mut placed: Vec<(usize, String, Entry)> = entries
             .into_iter()
             .map(|(name, entry)| {
-                let at = find_key(text, &name, section_at).unwrap_or(section_at);
+                let at = find_key(text, &name, from)
+                    .or_else(|| find_key(text, &name, section_at))
+                    .unwrap_or(section_at);
+                from = at.max(from);
                 (at, name, entry)
             })
             .collect();
