@@ -222,7 +222,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ARCH")]
     pub target_arch: Option<String>,
 
-    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked.
+    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked,
+    /// suppression (a change that adds or widens a suppression).
     #[arg(long, value_delimiter = ',', value_name = "KIND")]
     pub deny: Vec<String>,
 

@@ -19,7 +19,7 @@ use crate::baseline::Baseline;
 use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
-use crate::finding::{Finding, ScanError, ScanOutcome};
+use crate::finding::{Finding, ScanError, ScanOutcome, Suppression, SuppressionMechanism};
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
@@ -417,11 +417,19 @@ impl GitSource {
     }
 }
 
-/// `--baseline FILE`: drops the findings the baseline accepts.
+/// `--baseline FILE`: marks the findings the baseline accepts as
+/// suppressed by it (they stay in the report, and never fail the run).
 fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
     outcome.findings = filtered.kept;
+    let by = format!("baseline {}", path.display());
+    outcome
+        .findings
+        .extend(filtered.accepted.into_iter().map(|mut f| {
+            f.suppressed = Some(Suppression::new(SuppressionMechanism::Baseline, by.clone()));
+            f
+        }));
     console.verbose(&format!(
         "baseline {}: {} findings accepted, {} of {} entries matched nothing",
         path.display(),
@@ -442,12 +450,20 @@ fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> 
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
-    let baseline = Baseline::write(&path, &outcome.findings)?;
+    // What an inline comment or an allowlist already suppresses needs no
+    // entry: the baseline holds what would otherwise fail the run.
+    let findings: Vec<Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .cloned()
+        .collect();
+    let baseline = Baseline::write(&path, &findings)?;
     console.note(&format!(
         "wrote {} ({} entries for {} findings)",
         path.display(),
         baseline.len(),
-        outcome.findings.len()
+        findings.len()
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -49,6 +49,7 @@ fn secret_finding(path: &str, content: &str, needle: &str) -> Finding {
         fingerprint: fingerprint(&["github-pat-classic", path, needle]),
         dependency: None,
         secret: Some(value),
+        suppressed: None,
     }
 }
 
@@ -83,6 +84,7 @@ fn outcome_with_findings() -> ScanOutcome {
             date: Some("2024-09-01".into()),
         }),
         secret: None,
+        suppressed: None,
     };
     // As the dependency auditor fills it, from the lockfile it parsed.
     let lockfile = "[[package]]\n".repeat(130);

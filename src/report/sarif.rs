@@ -21,6 +21,12 @@
 //! - Messages name the rule and the file (and the commit, for history), never
 //!   the secret; the masked excerpt is a result property. The raw value is
 //!   added as the `secret` property only under `--show-secrets`.
+//! - A suppressed finding is a result with one `suppressions` entry: `kind`
+//!   `inSource` for an inline comment, `external` for configuration, a
+//!   baseline or an advisory ignore, `status` `accepted`, and a
+//!   `justification` naming the mechanism (and, for configuration, the file
+//!   and key). GitHub then records the alert as dismissed instead of never
+//!   seeing it.
 //!
 //! This module does not read scanned files and does not decide what is a
 //! finding; it renders a [`ScanOutcome`].
@@ -34,7 +40,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location as SarifLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
-    Tool, ToolComponent,
+    Suppression as SarifSuppression, Tool, ToolComponent,
 };
 
 use super::ReportOptions;
@@ -336,7 +342,7 @@ fn result(f: &Finding, rule_index: i64, opts: &ReportOptions) -> SarifResult {
     }
     fingerprints.insert("tripline/v1".to_string(), f.fingerprint.clone());
 
-    SarifResult::builder()
+    let mut result = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(rule_index)
         .level(level(f.severity))
@@ -346,7 +352,15 @@ fn result(f: &Finding, rule_index: i64, opts: &ReportOptions) -> SarifResult {
             .build()])
         .partial_fingerprints(fingerprints)
         .properties(result_properties(f, opts))
-        .build()
+        .build();
+    result.suppressions = f.suppressed.as_ref().map(|s| {
+        vec![SarifSuppression::builder()
+            .kind(json!(s.kind.as_str()))
+            .status(json!("accepted"))
+            .justification(format!("Suppressed by {}", s.by))
+            .build()]
+    });
+    result
 }
 
 /// The region of a finding. Secrets are exact spans (end column exclusive,
@@ -375,6 +389,12 @@ fn region(f: &Finding) -> Region {
 /// never the secret.
 fn message(f: &Finding) -> String {
     let path = &f.location.path;
+    if f.kind == FindingKind::Suppression {
+        return format!(
+            "{} in {path}: {}. Review it: it silences findings from now on.",
+            f.rule_title, f.excerpt
+        );
+    }
     match &f.dependency {
         None => {
             let mut text = format!("{} found in {path}", f.rule_title);
@@ -399,7 +419,7 @@ fn message(f: &Finding) -> String {
                 FindingKind::Unsound => "is unsound",
                 FindingKind::Yanked => "is yanked",
                 FindingKind::Notice => "has an advisory notice",
-                FindingKind::Secret => "has an advisory",
+                FindingKind::Secret | FindingKind::Suppression => "has an advisory",
             };
             let mut text = format!(
                 "{}@{} {what}: {} ({}), locked in {path}.",
@@ -462,6 +482,9 @@ fn result_properties(f: &Finding, opts: &ReportOptions) -> PropertyBag {
     }
     if let Some(blob) = &f.location.blob {
         p.insert("blob".into(), json!(blob));
+    }
+    if let Some(s) = &f.suppressed {
+        p.insert("suppressedBy".into(), json!(s.by));
     }
     if opts.show_secrets {
         if let Some(secret) = &f.secret {
@@ -593,6 +616,7 @@ mod tests {
             fingerprint: fingerprint(&[rule, path, value.expose()]),
             dependency: None,
             secret: Some(value),
+            suppressed: None,
         }
     }
 
@@ -625,6 +649,7 @@ mod tests {
             ]),
             dependency: Some(dep),
             secret: None,
+            suppressed: None,
         }
     }
 
