@@ -400,7 +400,10 @@ impl Engine {
             }
             suppressed = Some(Suppression::new(
                 SuppressionMechanism::Allowlist,
-                format!("rule file {} [allow] {part} of rule {}", rule.source, rule.id),
+                format!(
+                    "rule file {} [allow] {part} of rule {}",
+                    rule.source, rule.id
+                ),
             ));
         }
         if suppressed.is_none() {
