@@ -201,6 +201,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Read tripline.toml, .triplineignore, rule files and the baseline from
+    /// git revision REV (e.g. origin/main) instead of the working tree, so a
+    /// pull request cannot loosen its own scan.
+    #[arg(long, value_name = "REV")]
+    pub config_rev: Option<String>,
+
     // --- dependencies ---
     /// Advisory database: a directory or git checkout in RustSec's layout.
     #[arg(long, value_name = "PATH")]

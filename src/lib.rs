@@ -2,9 +2,10 @@
 //! dependencies.
 //!
 //! Data flows one way: sources (tree walk, staged index, git history) →
-//! scanners (`secrets`, `deps`) → [`finding::Finding`]s → filters
-//! (allowlists, inline allows, baseline, ignored advisories) → one
-//! [`report`] → exit status. `scan` wires those stages together; no scanner
+//! scanners (`secrets`, `deps`, and `suppressions` for changes that weaken
+//! the scan) → [`finding::Finding`]s → filters (allowlists, inline allows,
+//! baseline, ignored advisories), which mark findings suppressed rather
+//! than drop them → one [`report`] → exit status. `scan` wires those stages together; no scanner
 //! formats output and no report reads a scanned file.
 
 pub mod baseline;
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod deps;
 pub mod finding;
+pub mod gitrev;
 pub mod report;
 pub mod scan;
 pub mod secrets;

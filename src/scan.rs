@@ -20,6 +20,7 @@ use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::{Finding, ScanError, ScanOutcome, Suppression, SuppressionMechanism};
+use crate::gitrev::TrustedTree;
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
@@ -149,14 +150,36 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     } else {
         root.parent().unwrap_or(Path::new("."))
     };
-    let config = Config::discover(g.config.as_deref(), config_root)?;
+    // --config-rev: the configuration comes from a trusted revision, not
+    // from the tree being scanned.
+    let trusted = args
+        .config_rev
+        .as_deref()
+        .map(|rev| TrustedTree::open(config_root, rev))
+        .transpose()?;
+    let config = match &trusted {
+        Some(t) => trusted_config(t, g.config.as_deref(), config_root)?,
+        None => Config::discover(g.config.as_deref(), config_root)?,
+    };
+    let trusted_ignore = match &trusted {
+        Some(t) => Some(trusted_ignore_text(t, config_root)?),
+        None => None,
+    };
+    let extra_rules: Vec<PathBuf> = match &trusted {
+        Some(t) => args
+            .rules
+            .iter()
+            .map(|p| t.materialize(p))
+            .collect::<Result<_>>()?,
+        None => args.rules.clone(),
+    };
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
     let age_check = (scanners.deps && !args.staged && args.git.is_none())
         .then(|| deps::AgeCheck::start(args, &config))
         .flatten();
     let engine = if scanners.secrets {
-        Some(build_engine(args, &config)?)
+        Some(build_engine(args, &extra_rules, &config)?)
     } else {
         None
     };
@@ -171,6 +194,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         threads: if scanners.secrets { threads } else { 1 },
         excludes: config.scan.exclude.clone(),
         read_contents: scanners.secrets,
+        trusted_ignore,
     };
     let collector = Collector {
         engine: engine.as_ref(),
@@ -252,7 +276,15 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         return record_baseline(g, &outcome, &console);
     }
     if let Some(path) = &args.baseline {
-        apply_baseline(path, &mut outcome, &console)?;
+        match &trusted {
+            Some(t) => {
+                let shown = t
+                    .repo_path(path)
+                    .map_or_else(|| path.display().to_string(), |p| t.shown(&p));
+                apply_baseline(&t.materialize(path)?, &shown, &mut outcome, &console)?
+            }
+            None => apply_baseline(path, &path.display().to_string(), &mut outcome, &console)?,
+        }
     }
     for w in &outcome.warnings {
         console.note(&format!("warning: {w}"));
@@ -319,6 +351,7 @@ impl GitSource {
                     max_file_size: opts.max_file_size,
                     threads: opts.threads,
                     excludes: opts.excludes.clone(),
+                    trusted_ignore: opts.trusted_ignore.clone(),
                 },
             )?;
             for (path, reason) in &scan.set.skipped {
@@ -419,11 +452,17 @@ impl GitSource {
 
 /// `--baseline FILE`: marks the findings the baseline accepts as
 /// suppressed by it (they stay in the report, and never fail the run).
-fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
+/// `shown` names the file in reports (`REV:path` under `--config-rev`).
+fn apply_baseline(
+    path: &Path,
+    shown: &str,
+    outcome: &mut ScanOutcome,
+    console: &Console,
+) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
     outcome.findings = filtered.kept;
-    let by = format!("baseline {}", path.display());
+    let by = format!("baseline {shown}");
     outcome
         .findings
         .extend(filtered.accepted.into_iter().map(|mut f| {
@@ -431,8 +470,7 @@ fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> 
             f
         }));
     console.verbose(&format!(
-        "baseline {}: {} findings accepted, {} of {} entries matched nothing",
-        path.display(),
+        "baseline {shown}: {} findings accepted, {} of {} entries matched nothing",
         filtered.suppressed,
         filtered.unmatched.len(),
         baseline.len()
@@ -468,9 +506,60 @@ fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
+/// `--config-rev`: the config file as revision `t` has it (the explicit
+/// `--config` path, else `tripline.toml` at `root`), with its rule paths
+/// read from that revision too. A config path outside the work tree is read
+/// from disk: it is not the revision's.
+fn trusted_config(t: &TrustedTree, explicit: Option<&Path>, root: &Path) -> Result<Config> {
+    let path = explicit.map_or_else(|| root.join(crate::config::DEFAULT_FILE), Path::to_path_buf);
+    let Some(repo_path) = t.repo_path(&path) else {
+        return Config::load(&path);
+    };
+    let shown = t.shown(&repo_path);
+    let mut config = match t.read(&repo_path)? {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("invalid config file {shown}: not UTF-8"))?;
+            Config::parse(&text)
+                .map_err(|e| anyhow::anyhow!("invalid config file {shown}: {}", e.trim_end()))?
+        }
+        None if explicit.is_some() => anyhow::bail!("{shown}: no such file in that revision"),
+        None => Config::default(),
+    };
+    // Paths in the config resolve against its place in the work tree (an
+    // advisory database folder is data, not configuration); the rule files
+    // it names are read from the revision.
+    config.source = Some(path);
+    config.shown_as = Some(shown);
+    config.rules.paths = config
+        .rule_paths()
+        .iter()
+        .map(|p| t.materialize(p))
+        .collect::<Result<_>>()?;
+    Ok(config)
+}
+
+/// `--config-rev`: the revision's `.triplineignore` at the scan root
+/// (empty when it has none). Only that one file is read: a nested
+/// `.triplineignore` of the revision does not apply, so such a run scans
+/// more, never less.
+fn trusted_ignore_text(t: &TrustedTree, root: &Path) -> Result<String> {
+    let Some(dir) = t.repo_path(root) else {
+        return Ok(String::new());
+    };
+    let repo_path = if dir.is_empty() {
+        crate::secrets::walk::IGNORE_FILE.to_owned()
+    } else {
+        format!("{dir}/{}", crate::secrets::walk::IGNORE_FILE)
+    };
+    Ok(t.read(&repo_path)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default())
+}
+
+fn build_engine(args: &ScanArgs, extra_rules: &[PathBuf], config: &Config) -> Result<Engine> {
     let mut extra = config.rule_paths();
-    extra.extend(args.rules.iter().cloned());
+    extra.extend(extra_rules.iter().cloned());
     let mut disabled = config.rules.disable.clone();
     disabled.extend(args.disable_rule.iter().cloned());
     let rules = RuleSet::load(&extra, &disabled)?;

@@ -288,6 +288,9 @@ pub struct StagedOptions {
     /// tree), applied as the tree walk applies them, together with the work
     /// tree's top-level `.triplineignore`.
     pub excludes: Vec<String>,
+    /// `--config-rev`: the trusted revision's top-level `.triplineignore`
+    /// text (empty when it has none), read in place of the work tree's.
+    pub trusted_ignore: Option<String>,
 }
 
 /// The staged files after exclusions, and the engine's findings in them
@@ -296,6 +299,9 @@ pub struct StagedOptions {
 /// staged lockfiles).
 pub struct StagedScan {
     pub set: StagedSet,
+    /// Staged files the exclusions kept from the scan: what a check of the
+    /// change itself (a new `.triplineignore` line) still has to see.
+    pub excluded: Vec<StagedFile>,
     pub findings: Vec<Finding>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -309,9 +315,16 @@ pub fn scan_staged(
     opts: &StagedOptions,
 ) -> Result<StagedScan> {
     let mut set = staged_files(path, opts.max_file_size)?;
-    let excluded = exclusions(&set.root, &opts.excludes, &mut set.errors);
-    set.files
-        .retain(|f| !excluded.matched(&f.path, false).is_ignore());
+    let matcher = exclusions(
+        &set.root,
+        &opts.excludes,
+        opts.trusted_ignore.as_deref(),
+        &mut set.errors,
+    );
+    let (files, excluded): (Vec<StagedFile>, Vec<StagedFile>) = std::mem::take(&mut set.files)
+        .into_iter()
+        .partition(|f| !matcher.matched(&f.path, false).is_ignore());
+    set.files = files;
     let files_scanned = set.files.len() as u64;
     let bytes_scanned = set.files.iter().map(|f| f.content.len() as u64).sum();
     let findings = match engine {
@@ -320,6 +333,7 @@ pub fn scan_staged(
     };
     Ok(StagedScan {
         set,
+        excluded,
         findings,
         files_scanned,
         bytes_scanned,
@@ -350,16 +364,29 @@ fn scan_files_parallel(engine: &Engine, files: &[StagedFile], threads: usize) ->
     into_inner(found)
 }
 
-/// The work tree's top-level `.triplineignore` plus the config's excludes,
-/// as one gitignore matcher over repository-relative paths.
+/// The work tree's top-level `.triplineignore` (or the trusted revision's
+/// text, with `--config-rev`) plus the config's excludes, as one gitignore
+/// matcher over repository-relative paths.
 fn exclusions(
     root: &Path,
     excludes: &[String],
+    trusted_ignore: Option<&str>,
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
     let file = root.join(crate::secrets::walk::IGNORE_FILE);
-    if file.is_file() {
+    if let Some(text) = trusted_ignore {
+        for line in text.lines() {
+            if let Err(e) = b.add_line(None, line) {
+                errors.push(ScanError {
+                    path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                    message: format!(
+                        "invalid pattern {line:?} in the trusted revision's file: {e}"
+                    ),
+                });
+            }
+        }
+    } else if file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
                 path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),

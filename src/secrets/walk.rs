@@ -41,6 +41,10 @@ pub struct WalkOptions {
     pub excludes: Vec<String>,
     /// When false, files are not opened: the visitor gets paths only.
     pub read_contents: bool,
+    /// `--config-rev`: the text of the trusted revision's `.triplineignore`
+    /// (empty when it has none), applied at the root in place of every
+    /// `.triplineignore` the tree itself holds.
+    pub trusted_ignore: Option<String>,
 }
 
 /// One file handed to the visitor.
@@ -149,9 +153,22 @@ fn builder(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkBuilde
         // .gitignore applies in an exported tree too (a tarball, a CI
         // artifact): what the project meant not to commit is not its code.
         .require_git(false)
-        .git_global(false)
-        .add_custom_ignore_filename(IGNORE_FILE)
-        .filter_entry(|e| e.file_name() != ".git");
+        .git_global(false);
+    match &opts.trusted_ignore {
+        None => {
+            b.add_custom_ignore_filename(IGNORE_FILE)
+                .filter_entry(|e| e.file_name() != ".git");
+        }
+        Some(text) => {
+            // The tree's own `.triplineignore` files are not read: the
+            // trusted revision's applies instead, as a filter on entries.
+            let ignore = trusted_matcher(root, text, visitor);
+            b.filter_entry(move |e| {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                e.file_name() != ".git" && !ignore.matched(e.path(), is_dir).is_ignore()
+            });
+        }
+    }
     if !opts.excludes.is_empty() {
         let mut ov = ignore::overrides::OverrideBuilder::new(root);
         for pat in &opts.excludes {
@@ -175,6 +192,26 @@ fn builder(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkBuilde
         }
     }
     b
+}
+
+/// The trusted `.triplineignore` text as a matcher rooted at `root`.
+fn trusted_matcher(root: &Path, text: &str, visitor: &dyn Visitor) -> ignore::gitignore::Gitignore {
+    let mut b = ignore::gitignore::GitignoreBuilder::new(root);
+    for line in text.lines() {
+        if let Err(e) = b.add_line(None, line) {
+            visitor.error(ScanError {
+                path: Some(IGNORE_FILE.to_owned()),
+                message: format!("invalid pattern {line:?} in the trusted revision's file: {e}"),
+            });
+        }
+    }
+    b.build().unwrap_or_else(|e| {
+        visitor.error(ScanError {
+            path: Some(IGNORE_FILE.to_owned()),
+            message: format!("invalid patterns in the trusted revision's file: {e}"),
+        });
+        ignore::gitignore::Gitignore::empty()
+    })
 }
 
 #[derive(Default)]
