@@ -326,3 +326,35 @@ fn read_text(repo: &gix::Repository, id: ObjectId, max: u64) -> Result<Option<Ve
     }
     Ok(Some(object.data.clone()))
 }
+
+/// The files of `HEAD`, read on demand: the "before" side of `--staged`.
+pub struct HeadFiles {
+    repo: gix::Repository,
+    /// `None` before the first commit.
+    tree: Option<ObjectId>,
+}
+
+impl HeadFiles {
+    pub fn open(path: &Path) -> Result<HeadFiles> {
+        let repo = open(path, "--staged")?;
+        let head = repo
+            .head_tree_id_or_empty()
+            .context("cannot resolve HEAD")?;
+        let tree = (!head.is_empty_tree()).then(|| head.detach());
+        Ok(HeadFiles { repo, tree })
+    }
+
+    /// The content of `repo_path` in `HEAD`, if it has a text file there.
+    pub fn read(&self, repo_path: &str) -> Option<Vec<u8>> {
+        let tree = self.repo.find_tree(self.tree?).ok()?;
+        let entry = tree.lookup_entry_by_path(repo_path).ok()??;
+        if !matches!(
+            entry.mode().kind(),
+            EntryKind::Blob | EntryKind::BlobExecutable
+        ) {
+            return None;
+        }
+        let object = self.repo.find_object(entry.object_id()).ok()?;
+        Some(object.data.clone())
+    }
+}

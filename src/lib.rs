@@ -17,3 +17,4 @@ pub mod gitrev;
 pub mod report;
 pub mod scan;
 pub mod secrets;
+pub mod suppressions;

@@ -20,12 +20,13 @@ use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::{Finding, ScanError, ScanOutcome, Suppression, SuppressionMechanism};
-use crate::gitrev::TrustedTree;
+use crate::gitrev::{self, TrustedTree};
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
 use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::suppressions;
 
 /// Exit status when findings at or above `--fail-on` were found.
 const EXIT_FINDINGS: u8 = 1;
@@ -271,6 +272,13 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     }
     if let Some(src) = &git_source {
         src.narrow(&mut outcome, args.all_lines);
+        // A change that weakens the scan is a finding of its own.
+        let added = src.suppressions_added(args, opts.max_file_size)?;
+        if !added.is_empty() {
+            let info = suppressions::rule_info();
+            outcome.rules.insert(info.id.clone(), info);
+            outcome.findings.extend(added);
+        }
     }
     if scanners.record_baseline {
         return record_baseline(g, &outcome, &console);
@@ -437,6 +445,49 @@ impl GitSource {
                 ..
             } => (dir.path().to_path_buf(), paths.clone()),
             _ => (PathBuf::new(), Vec::new()),
+        }
+    }
+
+    /// The `suppression-added` findings of the change: what is staged
+    /// against `HEAD`, or the two ends of a `--git A..B` range (nothing for
+    /// other revisions, which have no "before").
+    fn suppressions_added(&self, args: &ScanArgs, max_file_size: u64) -> Result<Vec<Finding>> {
+        let baseline = args.baseline.as_deref().and_then(Path::to_str);
+        match self {
+            GitSource::Staged { scan, .. } => {
+                let head = gitrev::HeadFiles::open(&scan.set.root)?;
+                // Excluded files too: a new `.triplineignore` line may
+                // exclude itself.
+                let changes: Vec<suppressions::Change<'_>> = scan
+                    .set
+                    .files
+                    .iter()
+                    .chain(&scan.excluded)
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.content,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                Ok(suppressions::check(&changes, &|p| head.read(p), baseline))
+            }
+            GitSource::History { .. } => {
+                let revs = args.git.as_deref().unwrap_or_default();
+                let (path, revs) = git::path_and_revs(&args.path, revs);
+                let Some(files) = gitrev::changed_in_range(&path, &revs, max_file_size)? else {
+                    return Ok(Vec::new());
+                };
+                let changes: Vec<suppressions::Change<'_>> = files
+                    .iter()
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.new,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                let old = |p: &str| files.iter().find(|f| f.path == p)?.old.clone();
+                Ok(suppressions::check(&changes, &old, baseline))
+            }
         }
     }
 
