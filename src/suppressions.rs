@@ -149,21 +149,27 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
         .map(|(i, l)| (i as u32 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
 }
 
-/// The line of `c.new` that holds `needle`: an added one when there is one,
-/// else the first; 1 when none does.
+/// The line of `c.new` that holds `needle`, quoted as a TOML string when
+/// some line has it so (a value, not the same word in a key): an added line
+/// when there is one, else the first; 1 when no line holds it.
 fn line_of(c: &Change<'_>, needle: &str) -> u32 {
-    let mut first = None;
-    for (n, l) in lines(c.new) {
-        if l.windows(needle.len().max(1))
-            .any(|w| w == needle.as_bytes())
-        {
-            if is_added(c, n) {
-                return n;
+    let quoted = [format!("\"{needle}\""), format!("'{needle}'")];
+    let forms = [quoted[0].as_str(), quoted[1].as_str(), needle];
+    for form in forms {
+        let mut first = None;
+        for (n, l) in lines(c.new) {
+            if l.windows(form.len().max(1)).any(|w| w == form.as_bytes()) {
+                if is_added(c, n) {
+                    return n;
+                }
+                first.get_or_insert(n);
             }
-            first.get_or_insert(n);
+        }
+        if let Some(n) = first {
+            return n;
         }
     }
-    first.unwrap_or(1)
+    1
 }
 
 /// A value short enough for a one-line message.
