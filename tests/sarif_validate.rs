@@ -13,7 +13,7 @@ use std::process::Command;
 use tripline::cli::Format;
 use tripline::finding::{
     fingerprint, CommitInfo, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo,
-    ScanError, ScanOutcome, SecretValue, Severity,
+    ScanError, ScanOutcome, SecretValue, Severity, Suppression, SuppressionMechanism,
 };
 use tripline::report::{self, linehash::line_hashes, ReportOptions};
 
@@ -105,9 +105,20 @@ fn outcome_with_findings() -> ScanOutcome {
             help_uri: Some("https://docs.github.com/en/authentication".into()),
         },
     );
+    // One of each suppression kind: an inline comment and a baseline.
+    let mut inline = secret_finding("src/tests/fixture.rs", content, TOKEN);
+    inline.suppressed = Some(Suppression::new(
+        SuppressionMechanism::InlineComment,
+        "inline comment `tripline:allow`",
+    ));
+    let mut accepted = secret_finding("conf/old.env", content, TOKEN);
+    accepted.suppressed = Some(Suppression::new(
+        SuppressionMechanism::Baseline,
+        "baseline tripline-baseline.json",
+    ));
     ScanOutcome {
         root: ".".into(),
-        findings: vec![current, dependency, history],
+        findings: vec![current, dependency, history, inline, accepted],
         rules,
         errors: vec![
             ScanError {

@@ -719,13 +719,10 @@ fn git_range_reports_each_added_suppression_at_its_line() {
             .all(|r| r["ruleId"] == "suppression-added" || r.get("suppressions").is_some()),
         "{sarif:#}"
     );
-    let file = r.path().join("..").join(format!(
-        "{}.sarif",
-        r.path().file_name().unwrap().to_string_lossy()
-    ));
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("range.sarif");
     std::fs::write(&file, sarif.to_string()).unwrap();
-    validate_for_github(&[file.clone()]);
-    std::fs::remove_file(file).unwrap();
+    validate_for_github(&[file]);
 
     // A change that only narrows reports nothing.
     narrow(&r);

@@ -932,6 +932,33 @@ mod tests {
     }
 
     #[test]
+    fn suppressed_findings_are_results_with_one_suppression() {
+        use crate::finding::{Suppression, SuppressionMechanism};
+        let mut o = outcome();
+        o.findings[0].suppressed = Some(Suppression::new(
+            SuppressionMechanism::InlineComment,
+            "inline comment `tripline:allow`",
+        ));
+        o.findings[1].suppressed = Some(Suppression::new(
+            SuppressionMechanism::AdvisoryIgnore,
+            "tripline.toml [deps] ignore of RUSTSEC-2099-0001",
+        ));
+        let (_, doc) = render(&o, &ReportOptions::default());
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), o.findings.len());
+        assert_eq!(
+            results[0]["suppressions"],
+            json!([{
+                "kind": "inSource",
+                "status": "accepted",
+                "justification": "Suppressed by inline comment `tripline:allow`"
+            }])
+        );
+        assert_eq!(results[1]["suppressions"][0]["kind"], "external");
+        assert!(results[2].get("suppressions").is_none());
+    }
+
+    #[test]
     fn show_secrets_puts_the_value_in_properties_only() {
         let opts = ReportOptions {
             show_secrets: true,
