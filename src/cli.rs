@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::finding::Severity;
+use crate::report::Format;
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -86,13 +87,6 @@ pub enum HookCommand {
         #[arg(long)]
         force: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Sarif,
 }
 
 /// `--fail-on`: the lowest severity that fails the run, or never.

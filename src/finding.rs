@@ -8,7 +8,12 @@
 //!
 //! This module does not scan, filter or format; it only defines the data and
 //! the few derivations that must be identical everywhere (masking,
-//! fingerprints, severity order).
+//! fingerprints, severity order), and the location model's GitHub line
+//! hash ([`linehash`]), which scanners compute while they still hold a
+//! file's bytes. It sits below the scanners and the reports, and imports
+//! neither.
+
+pub mod linehash;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -168,7 +173,7 @@ pub struct Location {
     pub end_line: u32,
     pub end_column: u32,
     /// GitHub's `primaryLocationLineHash` of `start_line`, computed by the
-    /// scanner while it still had the content (see `report::linehash`).
+    /// scanner while it still had the content (see `finding::linehash`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line_hash: Option<String>,
     /// For findings in git history: the commit that introduced it.

@@ -16,7 +16,7 @@ use gix::bstr::{BString, ByteSlice};
 use gix::objs::tree::EntryKind;
 use gix::ObjectId;
 
-use crate::secrets::walk::looks_binary;
+use crate::source::walk::looks_binary;
 
 /// Opens the repository containing `path`, with errors that name the option.
 fn open(path: &Path, option: &str) -> Result<gix::Repository> {

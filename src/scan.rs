@@ -16,16 +16,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::baseline::Baseline;
-use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
+use crate::cli::{Cli, Command, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
+use crate::finding::linehash;
 use crate::finding::{Finding, ScanError, ScanOutcome, Suppression, SuppressionMechanism};
 use crate::gitrev::{self, TrustedTree};
-use crate::report::{self, linehash, ReportOptions};
+use crate::report::text::human_bytes;
+use crate::report::{self, Format, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
-use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::source::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
 use crate::suppressions;
 
 /// Exit status when findings at or above `--fail-on` were found.
@@ -53,11 +55,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Baseline(a) => scan(g, a, Scanners::BASELINE),
         Command::Rules(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            crate::secrets::run_rules_command(c, g, &config)
+            crate::commands::rules::run(c, g, &config)
         }
         Command::Db(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            deps::run_db_command(c, g, &config)
+            crate::commands::db::run(c, g, &config)
         }
         Command::Hook(HookCommand::Install { force }) => {
             let hook = git::install_hook(Path::new("."), *force)?;
@@ -174,10 +176,11 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
             .collect::<Result<_>>()?,
         None => args.rules.clone(),
     };
+    let audit_opts = audit_options(args);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
     let age_check = (scanners.deps && !args.staged && args.git.is_none())
-        .then(|| deps::AgeCheck::start(args, &config))
+        .then(|| deps::AgeCheck::start(&audit_opts, &config))
         .flatten();
     let engine = if scanners.secrets {
         Some(build_engine(args, &extra_rules, &config)?)
@@ -258,7 +261,14 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     // From git, only staged lockfiles are audited (none staged: no audit,
     // so a pre-commit run never loads the advisory database for nothing).
     if scanners.deps && !(git_source.is_some() && lockfiles.is_empty()) {
-        let dep = deps::audit(&dep_root, &lockfiles, args, &config, threads, age_check)?;
+        let dep = deps::audit(
+            &dep_root,
+            &lockfiles,
+            &audit_opts,
+            &config,
+            threads,
+            age_check,
+        )?;
         for e in &dep.errors {
             console.warn(e);
         }
@@ -300,7 +310,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     outcome.sort();
     outcome.duration_ms = started.elapsed().as_millis();
 
-    let denied = deps::denied_kinds(args, &config)?;
+    let denied = deps::denied_kinds(&audit_opts, &config)?;
     let failed = g.fail_on.threshold().is_some_and(|t| {
         outcome
             .findings
@@ -501,6 +511,22 @@ impl GitSource {
     }
 }
 
+/// The dependency audit's settings from the command line.
+fn audit_options(args: &ScanArgs) -> deps::AuditOptions {
+    deps::AuditOptions {
+        db: args.db.clone(),
+        offline: args.offline,
+        max_db_age: args.max_db_age,
+        target_os: args.target_os.clone(),
+        target_arch: args.target_arch.clone(),
+        deny: args.deny.clone(),
+        ignore: args.ignore.clone(),
+        yanked: args.yanked,
+        metadata: args.metadata,
+        exclude_dev: args.exclude_dev,
+    }
+}
+
 /// `--baseline FILE`: marks the findings the baseline accepts as
 /// suppressed by it (they stay in the report, and never fail the run).
 /// `shown` names the file in reports (`REV:path` under `--config-rev`).
@@ -599,9 +625,9 @@ fn trusted_ignore_text(t: &TrustedTree, root: &Path) -> Result<String> {
         return Ok(String::new());
     };
     let repo_path = if dir.is_empty() {
-        crate::secrets::walk::IGNORE_FILE.to_owned()
+        crate::source::walk::IGNORE_FILE.to_owned()
     } else {
-        format!("{dir}/{}", crate::secrets::walk::IGNORE_FILE)
+        format!("{dir}/{}", crate::source::walk::IGNORE_FILE)
     };
     Ok(t.read(&repo_path)?
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -879,22 +905,6 @@ impl Progress {
     }
 }
 
-/// `1234567` → `"1.2 MB"`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -906,12 +916,6 @@ mod tests {
         assert!(!is_project_lockfile("target/package/x/Cargo.lock"));
         assert!(!is_project_lockfile("vendor/serde/Cargo.lock"));
         assert!(!is_project_lockfile("Cargo.lock.bak"));
-    }
-
-    #[test]
-    fn bytes_read_as_people_say_them() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_234_567), "1.2 MB");
     }
 
     #[test]

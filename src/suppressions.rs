@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::finding::{
     fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue, Severity,
 };
-use crate::secrets::walk::IGNORE_FILE;
+use crate::source::walk::IGNORE_FILE;
 
 /// The rule id of every finding this module makes.
 pub const RULE_ID: &str = "suppression-added";
@@ -117,7 +117,7 @@ fn file_name(path: &str) -> &str {
 /// The finding for one added suppression at `line` of `c`.
 fn finding(c: &Change<'_>, line: u32, what: String) -> Finding {
     let line = line.max(1);
-    let hashes = crate::report::linehash::line_hashes_at(c.new, &[line]);
+    let hashes = crate::finding::linehash::line_hashes_at(c.new, &[line]);
     Finding {
         kind: FindingKind::Suppression,
         rule_id: RULE_ID.into(),

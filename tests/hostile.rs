@@ -428,7 +428,7 @@ fn crlf_and_lone_cr_end_lines_as_github_counts_them() {
         // The line hash is GitHub's for that same line: lines and hashes
         // agree on where a CR ends a line.
         let line = f["location"]["start_line"].as_u64().unwrap() as usize;
-        let want = &tripline::report::linehash::line_hashes(content)[line - 1];
+        let want = &tripline::finding::linehash::line_hashes(content)[line - 1];
         assert_eq!(f["location"]["line_hash"], *want, "{name}");
     }
 }

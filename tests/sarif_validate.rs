@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tripline::cli::Format;
+use tripline::finding::linehash::line_hashes;
 use tripline::finding::{
     fingerprint, CommitInfo, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo,
     ScanError, ScanOutcome, SecretValue, Severity, Suppression, SuppressionMechanism,
 };
-use tripline::report::{self, linehash::line_hashes, ReportOptions};
+use tripline::report::Format;
+use tripline::report::{self, ReportOptions};
 
 /// Made up in the shape of a classic GitHub token; not a credential.
 const TOKEN: &str = "ghp_R4nd0mM4d3UpCh4r5F0rT3st1ngOnly0123";

@@ -7,7 +7,7 @@
 //! `security-severity` as a numeric string and at most 10 tags; every result
 //! with a repo-relative, percent-encoded location under `%SRCROOT%`, a region
 //! whose lines and columns are 1-based, `primaryLocationLineHash` (computed by
-//! the scanner with `report::linehash`) and tripline's own content
+//! the scanner with `finding::linehash`) and tripline's own content
 //! fingerprint; at most 25,000 results.
 //!
 //! Decisions worth knowing when reading an upload:
@@ -582,10 +582,10 @@ fn truncate_chars(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::linehash::line_hashes;
     use crate::finding::{
         fingerprint, CommitInfo, DependencyInfo, Location, ScanError, SecretValue,
     };
-    use crate::report::linehash::line_hashes;
 
     /// Made up in the shape of a classic GitHub token; not a credential.
     const TOKEN: &str = "ghp_Zq3Xv8Lm2Np5Rt7Wy9Bc4Df6Gh1Jk0Ms8Qua";

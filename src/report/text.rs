@@ -187,7 +187,7 @@ fn summary(
             "Scanned {} file{} ({})",
             s.files_scanned,
             plural(s.files_scanned as usize),
-            crate::scan::human_bytes(s.bytes_scanned)
+            human_bytes(s.bytes_scanned)
         )?;
         if s.lockfiles_audited > 0 {
             write!(w, " and audited {lockfiles}")?;
@@ -224,6 +224,22 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// `1234567` → `"1.2 MB"`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +273,12 @@ mod tests {
         let mut out = Vec::new();
         write(&outcome(), opts, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
     }
 
     #[test]

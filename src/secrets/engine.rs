@@ -39,6 +39,7 @@ use crate::finding::{
 use crate::secrets::entropy;
 use crate::secrets::keywords::Keywords;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
+use crate::source::utf16_encoding;
 
 /// How far a rule's window reaches before a keyword hit and after it. A
 /// match must contain one of its rule's keywords (the loader checks this on
@@ -565,40 +566,6 @@ fn line_bounds_reach(content: &[u8], start: usize, end: usize, reach: usize) -> 
         .position(|&b| b == b'\n')
         .map_or(hi, |p| end + p);
     (ls, le)
-}
-
-/// How `content` is UTF-16 encoded, if it is: little-endian or not, and
-/// the length of its byte-order mark. Without a mark, the first 8 KiB must
-/// be nearly all ASCII characters in one byte order (every other byte NUL):
-/// how Windows tools write text, and nothing a real binary file looks like.
-pub fn utf16_encoding(content: &[u8]) -> Option<(bool, usize)> {
-    match content {
-        [0xFF, 0xFE, ..] => return Some((true, 2)),
-        [0xFE, 0xFF, ..] => return Some((false, 2)),
-        _ => {}
-    }
-    let head = &content[..content.len().min(8192)];
-    // Without a BOM, nine pairs in ten must hold a NUL: a head with no NUL
-    // at all (nearly every text file) is settled by one fast search.
-    if head.len() < 4 || !head.contains(&0) {
-        return None;
-    }
-    let pairs = head.len() / 2;
-    let (mut le, mut be) = (0usize, 0usize);
-    for p in head.chunks_exact(2) {
-        if p[1] == 0 && p[0] != 0 {
-            le += 1;
-        } else if p[0] == 0 && p[1] != 0 {
-            be += 1;
-        }
-    }
-    if le * 10 >= pairs * 9 {
-        Some((true, 0))
-    } else if be * 10 >= pairs * 9 {
-        Some((false, 0))
-    } else {
-        None
-    }
 }
 
 /// The text of a UTF-16 file (see [`utf16_encoding`]); `None` for any other.

@@ -16,7 +16,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
@@ -24,11 +24,12 @@ use gix::bstr::{BStr, BString, ByteSlice};
 use gix::objs::tree::EntryKind;
 use gix::objs::{Find, FindExt};
 use gix::ObjectId;
+use rayon::prelude::*;
 
+use crate::finding::linehash;
 use crate::finding::{CommitInfo, Finding, ScanError};
-use crate::report::linehash;
 use crate::secrets::engine::Engine;
-use crate::secrets::walk::{looks_binary, SkipReason};
+use crate::source::walk::{looks_binary, SkipReason};
 
 /// Opens the repository that contains `path` (a work tree, a linked
 /// worktree, a subdirectory of either, or a bare repository).
@@ -341,27 +342,40 @@ pub fn scan_staged(
 }
 
 fn scan_files_parallel(engine: &Engine, files: &[StagedFile], threads: usize) -> Vec<Finding> {
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, files.len().max(1)) {
-            s.spawn(|| {
-                while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let mut hits = engine.scan(&f.path, &f.content);
-                    if hits.is_empty() {
-                        continue;
-                    }
-                    let hashes = linehash::line_hashes(&f.content);
-                    for h in &mut hits {
-                        let line = (h.location.start_line as usize).saturating_sub(1);
-                        h.location.line_hash = hashes.get(line).cloned();
-                    }
-                    lock(&found).append(&mut hits);
-                }
-            });
+    let scan_one = |f: &StagedFile| {
+        let mut hits = engine.scan(&f.path, &f.content);
+        if !hits.is_empty() {
+            let hashes = linehash::line_hashes(&f.content);
+            for h in &mut hits {
+                let line = (h.location.start_line as usize).saturating_sub(1);
+                h.location.line_hash = hashes.get(line).cloned();
+            }
         }
-    });
-    into_inner(found)
+        hits
+    };
+    let threads = threads.clamp(1, files.len().max(1));
+    if threads == 1 {
+        // A commit of one file starts no thread: pre-commit runs are
+        // milliseconds.
+        return files.iter().flat_map(scan_one).collect();
+    }
+    in_pool(threads, || {
+        files.par_iter().flat_map_iter(scan_one).collect()
+    })
+}
+
+/// Runs `work` on a rayon pool of `threads` workers, so that `--threads`
+/// holds for the git scans' parallel loops. Should the pool not start,
+/// `work` runs here and its loops fall back on rayon's global pool.
+fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("tripline-git-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
 }
 
 /// The work tree's top-level `.triplineignore` (or the trusted revision's
@@ -374,12 +388,12 @@ fn exclusions(
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
-    let file = root.join(crate::secrets::walk::IGNORE_FILE);
+    let file = root.join(crate::source::walk::IGNORE_FILE);
     if let Some(text) = trusted_ignore {
         for line in text.lines() {
             if let Err(e) = b.add_line(None, line) {
                 errors.push(ScanError {
-                    path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                    path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
                     message: format!(
                         "invalid pattern {line:?} in the trusted revision's file: {e}"
                     ),
@@ -389,7 +403,7 @@ fn exclusions(
     } else if file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
-                path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
                 message: format!("{e}"),
             });
         }
@@ -857,7 +871,6 @@ pub fn scan_history(
     opts: &HistoryOptions,
 ) -> Result<(Vec<Finding>, Vec<ScanError>, HistoryStats)> {
     let history = history_blobs(path, revs)?;
-    let next = AtomicUsize::new(0);
     let scanned = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
@@ -865,54 +878,54 @@ pub fn scan_history(
     let found: Mutex<Vec<(usize, Finding)>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<ScanError>> = Mutex::new(Vec::new());
     let threads = opts.threads.clamp(1, history.blobs.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut repo = history.repo.to_thread_local();
-                repo.object_cache_size_if_unset(4 * 1024 * 1024);
-                let mut buf = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(blob) = history.blobs.get(i) else {
-                        break;
-                    };
-                    match read_blob(&repo, blob.id, opts.max_file_size, &mut buf) {
-                        Ok(BlobRead::Read) => {}
-                        Ok(BlobRead::Skipped(_)) => {
-                            skipped.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Ok(BlobRead::Missing) => {
-                            missing.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Err(e) => {
-                            lock(&errors).push(ScanError {
-                                path: Some(blob.path.clone()),
-                                message: format!("cannot read blob {}: {e:#}", blob.id),
-                            });
-                            continue;
-                        }
+    // Each worker reads through a repository handle and a buffer of its
+    // own (`for_each_init`: made once per stolen batch of blobs, not per
+    // blob).
+    let thread_local_repo = || {
+        let mut repo = history.repo.to_thread_local();
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+        (repo, Vec::new())
+    };
+    in_pool(threads, || {
+        history
+            .blobs
+            .par_iter()
+            .for_each_init(thread_local_repo, |(repo, buf), blob| {
+                match read_blob(repo, blob.id, opts.max_file_size, buf) {
+                    Ok(BlobRead::Read) => {}
+                    Ok(BlobRead::Skipped(_)) => {
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                        return;
                     }
-                    scanned.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                    let mut hits = engine.scan(&blob.path, &buf);
-                    if hits.is_empty() {
-                        continue;
+                    Ok(BlobRead::Missing) => {
+                        missing.fetch_add(1, Ordering::Relaxed);
+                        return;
                     }
-                    let hashes = linehash::line_hashes(&buf);
-                    let commit = &history.commits[blob.commit];
-                    let mut out = lock(&found);
-                    for mut f in hits.drain(..) {
-                        let line = (f.location.start_line as usize).saturating_sub(1);
-                        f.location.line_hash = hashes.get(line).cloned();
-                        f.location.commit = Some(commit.clone());
-                        f.location.blob = Some(blob.id.to_string());
-                        out.push((blob.commit, f));
+                    Err(e) => {
+                        lock(&errors).push(ScanError {
+                            path: Some(blob.path.clone()),
+                            message: format!("cannot read blob {}: {e:#}", blob.id),
+                        });
+                        return;
                     }
                 }
+                scanned.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+                let mut hits = engine.scan(&blob.path, buf);
+                if hits.is_empty() {
+                    return;
+                }
+                let hashes = linehash::line_hashes(buf);
+                let commit = &history.commits[blob.commit];
+                let mut out = lock(&found);
+                for mut f in hits.drain(..) {
+                    let line = (f.location.start_line as usize).saturating_sub(1);
+                    f.location.line_hash = hashes.get(line).cloned();
+                    f.location.commit = Some(commit.clone());
+                    f.location.blob = Some(blob.id.to_string());
+                    out.push((blob.commit, f));
+                }
             });
-        }
     });
     let findings = oldest_per_fingerprint(into_inner(found));
     let stats = HistoryStats {

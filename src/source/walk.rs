@@ -394,7 +394,7 @@ pub fn looks_binary(content: &[u8]) -> bool {
     if !head.contains(&0) {
         return false;
     }
-    crate::secrets::engine::utf16_encoding(head).is_none()
+    super::utf16_encoding(head).is_none()
 }
 
 /// `path` relative to `root`, `/`-separated. The root itself (when the user
