@@ -20,7 +20,9 @@ use crate::cli::{Cli, Command, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
 use crate::finding::linehash;
-use crate::finding::{Finding, ScanError, ScanOutcome, Suppression, SuppressionMechanism};
+use crate::finding::{
+    Finding, FindingKind, ScanError, ScanOutcome, Suppression, SuppressionMechanism,
+};
 use crate::gitrev::{self, TrustedTree};
 use crate::report::text::human_bytes;
 use crate::report::{self, Format, ReportOptions};
@@ -566,11 +568,13 @@ fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> 
         .clone()
         .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
     // What an inline comment or an allowlist already suppresses needs no
-    // entry: the baseline holds what would otherwise fail the run.
+    // entry: the baseline holds what would otherwise fail the run. Nor does
+    // a `suppression-added` finding, which is about one change, not the
+    // code.
     let findings: Vec<Finding> = outcome
         .findings
         .iter()
-        .filter(|f| f.suppressed.is_none())
+        .filter(|f| f.suppressed.is_none() && f.kind != FindingKind::Suppression)
         .cloned()
         .collect();
     let baseline = Baseline::write(&path, &findings)?;
