@@ -89,15 +89,17 @@ pub fn write(outcome: &ScanOutcome, opts: &ReportOptions, out: &mut dyn Write) -
 }
 
 /// The findings to report, in the outcome's order: all of them, or when
-/// there are more than `limit`, the `limit` most severe (ties keep the
-/// outcome's order).
+/// there are more than `limit`, the `limit` most severe, unsuppressed ones
+/// first (ties keep the outcome's order).
 fn most_severe(findings: &[Finding], limit: usize) -> Vec<&Finding> {
     if findings.len() <= limit {
         return findings.iter().collect();
     }
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    // A stable sort: equal severities stay in the outcome's order.
-    order.sort_by(|&a, &b| findings[b].severity.cmp(&findings[a].severity));
+    // A stable sort: equal severities stay in the outcome's order. What
+    // fails the run goes before what is suppressed.
+    let key = |f: &Finding| (f.suppressed.is_none(), f.severity);
+    order.sort_by(|&a, &b| key(&findings[b]).cmp(&key(&findings[a])));
     order.truncate(limit);
     order.sort_unstable();
     order.into_iter().map(|i| &findings[i]).collect()
@@ -1028,6 +1030,17 @@ mod tests {
         // Critical, high, and both mediums; the order of the outcome stays.
         assert_eq!(kept, ["1", "2", "3", "4"]);
         assert_eq!(most_severe(&findings, 10).len(), 6);
+
+        // A suppressed finding goes after every unsuppressed one.
+        findings[1].suppressed = Some(crate::finding::Suppression::new(
+            crate::finding::SuppressionMechanism::Baseline,
+            "baseline b.json",
+        ));
+        let kept: Vec<&str> = most_severe(&findings, 5)
+            .iter()
+            .map(|f| f.excerpt.as_str())
+            .collect();
+        assert_eq!(kept, ["0", "2", "3", "4", "5"]);
     }
 
     #[test]
