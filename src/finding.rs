@@ -457,6 +457,11 @@ pub struct ScanOutcome {
     /// Non-fatal notes worth a line in every report (stale database,
     /// expired ignores).
     pub warnings: Vec<String>,
+    /// Parts of the scan that could not run at all, each with why (the
+    /// dependency audit without its advisory database): the report holds
+    /// what the other parts found and lists these among its errors, and
+    /// the run exits 2.
+    pub not_run: Vec<ScanError>,
 }
 
 impl ScanOutcome {

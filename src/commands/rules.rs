@@ -7,19 +7,19 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::{GlobalArgs, RulesCommand};
+use crate::cli::RulesCommand;
 use crate::config::Config;
 use crate::report::Format;
 use crate::secrets::rules::RuleSet;
 
 /// `tripline rules list|test`.
-pub fn run(cmd: &RulesCommand, global: &GlobalArgs, config: &Config) -> anyhow::Result<ExitCode> {
+pub fn run(cmd: &RulesCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let mut extra = config.rule_paths();
     let mut out = std::io::stdout().lock();
     match cmd {
-        RulesCommand::List => {
+        RulesCommand::List { format } => {
             let set = RuleSet::load(&extra, &config.rules.disable)?;
-            list(&set, global.format, &mut out)?;
+            list(&set, format.unwrap_or(Format::Text), &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Test { path } => {

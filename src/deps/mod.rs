@@ -41,6 +41,21 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// The sets of an audit, hashed as [`FastMap`] is.
 pub(crate) type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
+/// The error of [`audit`] when the advisory database is needed (there are
+/// lockfiles) but can be neither opened nor fetched: a caller with other
+/// work done (the secrets half of `tripline scan`) can still report that,
+/// and this as what is missing. Shows as the error it wraps.
+#[derive(Debug)]
+pub struct DatabaseUnavailable(pub anyhow::Error);
+
+impl std::fmt::Display for DatabaseUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for DatabaseUnavailable {}
+
 /// What the dependency half of a scan produced.
 #[derive(Debug, Default)]
 pub struct DepsOutcome {
@@ -228,7 +243,7 @@ pub fn audit(
 
     let loc = advisories::locate(args.db.as_deref(), config);
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
-    advisories::ensure(&loc, args.offline, url)?;
+    advisories::ensure(&loc, args.offline, url).map_err(DatabaseUnavailable)?;
     // Parsing the lockfiles and listing the database's crate folders need
     // nothing from each other. Nor does loading advisories need the parse:
     // the crates a lockfile locks can be read off its `name = "..."` lines.

@@ -157,11 +157,13 @@ fn build(outcome: &ScanOutcome, findings: &[&Finding], opts: &ReportOptions) -> 
 }
 
 /// The scan itself: it ran to the end (a file it could not read is a
-/// notification, not a failed run), with every scan error and warning as a
-/// notification, so that a reader of the SARIF file sees what was not
-/// scanned (an unreadable file, a stale advisory database).
+/// notification, not a failed run) unless a whole part of it did not run
+/// (the dependency audit without its database: `executionSuccessful` is
+/// false), with every scan error and warning as a notification, so that a
+/// reader of the SARIF file sees what was not scanned (an unreadable file,
+/// a stale advisory database, the missing database).
 fn invocation(outcome: &ScanOutcome) -> Invocation {
-    let errors = outcome.errors.iter().map(|e| {
+    let errors = outcome.errors.iter().chain(&outcome.not_run).map(|e| {
         let mut n = Notification::builder()
             .message(Message::builder().text(e.message.clone()).build())
             .level(json!("error"))
@@ -190,7 +192,9 @@ fn invocation(outcome: &ScanOutcome) -> Invocation {
             .build()
     });
     let notifications: Vec<Notification> = errors.chain(warnings).collect();
-    let mut invocation = Invocation::builder().execution_successful(true).build();
+    let mut invocation = Invocation::builder()
+        .execution_successful(outcome.not_run.is_empty())
+        .build();
     invocation.tool_execution_notifications = Some(notifications).filter(|n| !n.is_empty());
     invocation
 }

@@ -213,6 +213,12 @@ fn summary(
         w.reset()?;
         writeln!(w)?;
     }
+    for e in &outcome.not_run {
+        w.set_color(ColorSpec::new().set_fg(Some(Color::Red)).set_bold(true))?;
+        write!(w, "Partial report: {}", e.message)?;
+        w.reset()?;
+        writeln!(w)?;
+    }
     Ok(())
 }
 

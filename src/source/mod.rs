@@ -10,6 +10,7 @@
 
 #[cfg(unix)]
 pub mod dir;
+pub mod stdin;
 pub mod walk;
 
 /// How `content` is UTF-16 encoded, if it is: little-endian or not, and
