@@ -437,6 +437,12 @@ pub struct ReportArgs {
     /// Report only findings not recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked
+    /// (dependencies), suppression (a change that adds or widens a
+    /// suppression, with --staged or --git A..B).
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    pub deny: Vec<String>,
 }
 
 impl ReportArgs {
@@ -455,11 +461,13 @@ impl ReportArgs {
             fail_on,
             sarif_category,
             baseline,
+            deny,
         } = before;
         self.format = self.format.or(format);
         self.output = self.output.take().or(output);
         self.fail_on = self.fail_on.or(fail_on);
         self.sarif_category = self.sarif_category.take().or(sarif_category);
+        self.deny = [deny, std::mem::take(&mut self.deny)].concat();
         self.baseline = self.baseline.take().or(baseline);
     }
 }
@@ -528,11 +536,6 @@ pub struct DepsArgs {
     #[arg(long, value_name = "ARCH")]
     pub target_arch: Option<String>,
 
-    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked,
-    /// suppression (a change that adds or widens a suppression).
-    #[arg(long, value_delimiter = ',', value_name = "KIND")]
-    pub deny: Vec<String>,
-
     /// Ignore an advisory id (repeatable); `[deps] ignore` in the config can expire.
     #[arg(long = "ignore", value_name = "ID")]
     pub ignore: Vec<String>,
@@ -558,7 +561,6 @@ impl DepsArgs {
             db,
             target_os,
             target_arch,
-            deny,
             ignore,
             yanked,
             metadata,
@@ -567,7 +569,6 @@ impl DepsArgs {
         self.db.absorb(db);
         self.target_os = self.target_os.take().or(target_os);
         self.target_arch = self.target_arch.take().or(target_arch);
-        self.deny = [deny, std::mem::take(&mut self.deny)].concat();
         self.ignore = [ignore, std::mem::take(&mut self.ignore)].concat();
         self.yanked |= yanked;
         self.metadata |= metadata;

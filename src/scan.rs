@@ -193,7 +193,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
             .collect::<Result<_>>()?,
         None => args.secrets.rules.clone(),
     };
-    let audit_opts = audit_options(&args.deps);
+    let audit_opts = audit_options(&args.deps, &args.report.deny);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
     let age_check = (scanners.deps && !args.source.staged && args.source.git.is_none())
@@ -606,15 +606,17 @@ impl GitSource {
     }
 }
 
-/// The dependency audit's settings from the command line.
-fn audit_options(args: &DepsArgs) -> deps::AuditOptions {
+/// The dependency audit's settings from the command line. `deny` is a
+/// report option (it also names `suppression`, which is not a dependency
+/// kind), read with the config's `[deps] deny`.
+fn audit_options(args: &DepsArgs, deny: &[String]) -> deps::AuditOptions {
     deps::AuditOptions {
         db: args.db.db.clone(),
         offline: args.db.offline,
         max_db_age: args.db.max_db_age,
         target_os: args.target_os.clone(),
         target_arch: args.target_arch.clone(),
-        deny: args.deny.clone(),
+        deny: deny.to_vec(),
         ignore: args.ignore.clone(),
         yanked: args.yanked,
         metadata: args.metadata,
