@@ -191,6 +191,26 @@ impl TrustedTree {
         Ok(target)
     }
 
+    /// Every file named `name` under the folder `under` (a repository path,
+    /// `""` for the root) in the revision, as (its folder relative to
+    /// `under`, `/`-separated, `""` for `under` itself; its text).
+    pub fn files_named(&self, under: &str, name: &str) -> Result<Vec<(String, String)>> {
+        let Some((tree, EntryKind::Tree)) = self.entry(under)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (path, id) in tree_files(&self.repo, tree)? {
+            let path = path.to_str_lossy();
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", &path));
+            if file == name {
+                let text = String::from_utf8_lossy(&self.blob(id)?).into_owned();
+                out.push((dir.to_owned(), text));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The folder files are materialised in (for turning its paths back
     /// into `REV:path` in messages).
     pub fn temp_dir(&self) -> &Path {

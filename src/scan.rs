@@ -180,10 +180,16 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         Some(t) => trusted_config(t, g.config.as_deref(), config_root)?,
         None => Config::discover(g.config.as_deref(), config_root)?,
     };
-    let trusted_ignore = match &trusted {
-        Some(t) => Some(trusted_ignore_text(t, config_root)?),
-        None => None,
+    let (trusted_ignore, ignore_errors) = match &trusted {
+        Some(t) => {
+            let (ignore, errors) = trusted_ignore(t, config_root)?;
+            (Some(ignore), errors)
+        }
+        None => (None, Vec::new()),
     };
+    for e in &ignore_errors {
+        console.warn(e);
+    }
     let extra_rules: Vec<PathBuf> = match &trusted {
         Some(t) => args
             .secrets
@@ -256,7 +262,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         root: root.display().to_string(),
         stats: summary.stats,
         findings: into_inner(collector.findings),
-        errors: into_inner(collector.errors),
+        errors: [ignore_errors, into_inner(collector.errors)].concat(),
         ..ScanOutcome::default()
     };
     if !scanners.secrets {
@@ -716,22 +722,14 @@ fn trusted_config(t: &TrustedTree, explicit: Option<&Path>, root: &Path) -> Resu
     Ok(config)
 }
 
-/// `--config-rev`: the revision's `.triplineignore` at the scan root
-/// (empty when it has none). Only that one file is read: a nested
-/// `.triplineignore` of the revision does not apply, so such a run scans
-/// more, never less.
-fn trusted_ignore_text(t: &TrustedTree, root: &Path) -> Result<String> {
-    let Some(dir) = t.repo_path(root) else {
-        return Ok(String::new());
+/// `--config-rev`: the revision's `.triplineignore` files under the scan
+/// root, with the problems of their patterns (each names its file).
+fn trusted_ignore(t: &TrustedTree, root: &Path) -> Result<(walk::TrustedIgnore, Vec<ScanError>)> {
+    let files = match t.repo_path(root) {
+        Some(dir) => t.files_named(&dir, walk::IGNORE_FILE)?,
+        None => Vec::new(),
     };
-    let repo_path = if dir.is_empty() {
-        crate::source::walk::IGNORE_FILE.to_owned()
-    } else {
-        format!("{dir}/{}", crate::source::walk::IGNORE_FILE)
-    };
-    Ok(t.read(&repo_path)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default())
+    Ok(walk::TrustedIgnore::new(&files))
 }
 
 fn build_engine(args: &ScanArgs, extra_rules: &[PathBuf], config: &Config) -> Result<Engine> {

@@ -420,7 +420,11 @@ fn config_rev_scans_what_the_last_commit_hides_with_its_own_ignore_file() {
     let r = Repo::new();
     r.write("README.md", "demo\n");
     r.write("tripline.toml", "[scan]\nexclude = [\"vendor/\"]\n");
+    // A nested ignore file of the base applies under --config-rev too.
+    r.write("nested/.triplineignore", "skip.env\n");
+    r.write("nested/keep.txt", "nothing here\n");
     r.commit("base");
+    r.write("nested/skip.env", &format!("AWS_ACCESS_KEY_ID={KEY_D}\n"));
     r.write(".triplineignore", "*\n");
     r.write("app.env", &format!("AWS_ACCESS_KEY_ID={KEY_A}\n"));
     r.write(
@@ -441,7 +445,7 @@ fn config_rev_scans_what_the_last_commit_hides_with_its_own_ignore_file() {
 
     // The base revision's does not: the new secrets are reported, the
     // allowlist the commit added does not apply, and the base's own
-    // exclude still does.
+    // exclude and nested ignore file still do.
     let (out, v) = r.run(&["secrets", ".", "--config-rev", "HEAD~1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let mut got = unsuppressed(&v);

@@ -289,9 +289,9 @@ pub struct StagedOptions {
     /// tree), applied as the tree walk applies them, together with the work
     /// tree's top-level `.triplineignore`.
     pub excludes: Vec<String>,
-    /// `--config-rev`: the trusted revision's top-level `.triplineignore`
-    /// text (empty when it has none), read in place of the work tree's.
-    pub trusted_ignore: Option<String>,
+    /// `--config-rev`: the trusted revision's `.triplineignore` files, read
+    /// in place of the work tree's.
+    pub trusted_ignore: Option<crate::source::walk::TrustedIgnore>,
 }
 
 /// The staged files after exclusions, and the engine's findings in them
@@ -319,12 +319,17 @@ pub fn scan_staged(
     let matcher = exclusions(
         &set.root,
         &opts.excludes,
-        opts.trusted_ignore.as_deref(),
+        opts.trusted_ignore.is_none(),
         &mut set.errors,
     );
-    let (files, excluded): (Vec<StagedFile>, Vec<StagedFile>) = std::mem::take(&mut set.files)
-        .into_iter()
-        .partition(|f| !matcher.matched(&f.path, false).is_ignore());
+    let (files, excluded): (Vec<StagedFile>, Vec<StagedFile>) =
+        std::mem::take(&mut set.files).into_iter().partition(|f| {
+            !matcher.matched(&f.path, false).is_ignore()
+                && !opts
+                    .trusted_ignore
+                    .as_ref()
+                    .is_some_and(|t| t.is_ignored(&f.path, false))
+        });
     set.files = files;
     let files_scanned = set.files.len() as u64;
     let bytes_scanned = set.files.iter().map(|f| f.content.len() as u64).sum();
@@ -378,29 +383,19 @@ fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// The work tree's top-level `.triplineignore` (or the trusted revision's
-/// text, with `--config-rev`) plus the config's excludes, as one gitignore
-/// matcher over repository-relative paths.
+/// The work tree's top-level `.triplineignore` (unless `--config-rev`
+/// supplies the trusted revision's instead: `read_ignore_file` false) plus
+/// the config's excludes, as one gitignore matcher over repository-relative
+/// paths.
 fn exclusions(
     root: &Path,
     excludes: &[String],
-    trusted_ignore: Option<&str>,
+    read_ignore_file: bool,
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
     let file = root.join(crate::source::walk::IGNORE_FILE);
-    if let Some(text) = trusted_ignore {
-        for line in text.lines() {
-            if let Err(e) = b.add_line(None, line) {
-                errors.push(ScanError {
-                    path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
-                    message: format!(
-                        "invalid pattern {line:?} in the trusted revision's file: {e}"
-                    ),
-                });
-            }
-        }
-    } else if file.is_file() {
+    if read_ignore_file && file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
                 path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
