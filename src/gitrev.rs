@@ -76,10 +76,6 @@ impl TrustedTree {
         })
     }
 
-    pub fn rev(&self) -> &str {
-        &self.rev
-    }
-
     /// The repository path (`/`-separated, relative to the work tree) of
     /// `p`, a path relative to the current folder or absolute; `None` when
     /// it lies outside the work tree (then it is not the revision's to say).
@@ -209,12 +205,6 @@ impl TrustedTree {
         }
         out.sort();
         Ok(out)
-    }
-
-    /// The folder files are materialised in (for turning its paths back
-    /// into `REV:path` in messages).
-    pub fn temp_dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
