@@ -379,6 +379,12 @@ pub struct SourceArgs {
     /// Skip files larger than this many bytes [default: 10485760].
     #[arg(long, value_name = "BYTES")]
     pub max_file_size: Option<u64>,
+
+    /// Read tripline.toml, .triplineignore, rule files and the baseline from
+    /// git revision REV (e.g. origin/main) instead of the working tree, so a
+    /// pull request cannot loosen its own scan.
+    #[arg(long, value_name = "REV")]
+    pub config_rev: Option<String>,
 }
 
 impl SourceArgs {
@@ -397,6 +403,7 @@ impl SourceArgs {
             git,
             threads,
             max_file_size,
+            config_rev,
         } = before;
         self.follow |= follow;
         self.staged |= staged;
@@ -404,6 +411,7 @@ impl SourceArgs {
         self.git = self.git.take().or(git);
         self.threads = self.threads.or(threads);
         self.max_file_size = self.max_file_size.or(max_file_size);
+        self.config_rev = self.config_rev.take().or(config_rev);
     }
 }
 
@@ -431,6 +439,12 @@ pub struct ReportArgs {
     /// Report only findings not recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked
+    /// (dependencies), suppression (a change that adds or widens a
+    /// suppression, with --staged or --git A..B).
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    pub deny: Vec<String>,
 }
 
 impl ReportArgs {
@@ -449,11 +463,13 @@ impl ReportArgs {
             fail_on,
             sarif_category,
             baseline,
+            deny,
         } = before;
         self.format = self.format.or(format);
         self.output = self.output.take().or(output);
         self.fail_on = self.fail_on.or(fail_on);
         self.sarif_category = self.sarif_category.take().or(sarif_category);
+        self.deny = [deny, std::mem::take(&mut self.deny)].concat();
         self.baseline = self.baseline.take().or(baseline);
     }
 }
@@ -522,10 +538,6 @@ pub struct DepsArgs {
     #[arg(long, value_name = "ARCH")]
     pub target_arch: Option<String>,
 
-    /// Fail on informational kinds too: unmaintained, unsound, notice, yanked.
-    #[arg(long, value_delimiter = ',', value_name = "KIND")]
-    pub deny: Vec<String>,
-
     /// Ignore an advisory id (repeatable); `[deps] ignore` in the config can expire.
     #[arg(long = "ignore", value_name = "ID")]
     pub ignore: Vec<String>,
@@ -551,7 +563,6 @@ impl DepsArgs {
             db,
             target_os,
             target_arch,
-            deny,
             ignore,
             yanked,
             metadata,
@@ -560,7 +571,6 @@ impl DepsArgs {
         self.db.absorb(db);
         self.target_os = self.target_os.take().or(target_os);
         self.target_arch = self.target_arch.take().or(target_arch);
-        self.deny = [deny, std::mem::take(&mut self.deny)].concat();
         self.ignore = [ignore, std::mem::take(&mut self.ignore)].concat();
         self.yanked |= yanked;
         self.metadata |= metadata;

@@ -20,7 +20,10 @@ use crate::cli::{Cli, Command, DepsArgs, GlobalArgs, HookCommand, ScanArgs, STDI
 use crate::config::Config;
 use crate::deps;
 use crate::finding::linehash;
-use crate::finding::{Finding, ScanError, ScanOutcome};
+use crate::finding::{
+    Finding, FindingKind, ScanError, ScanOutcome, Suppression, SuppressionMechanism,
+};
+use crate::gitrev::{self, TrustedTree};
 use crate::report::text::human_bytes;
 use crate::report::{self, Format, ReportOptions};
 use crate::secrets::engine::Engine;
@@ -28,6 +31,7 @@ use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
 use crate::source::stdin;
 use crate::source::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::suppressions;
 
 /// Exit status when findings at or above `--fail-on` were found.
 const EXIT_FINDINGS: u8 = 1;
@@ -164,15 +168,45 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     } else {
         root.parent().unwrap_or(Path::new("."))
     };
-    let config = Config::discover(g.config.as_deref(), config_root)?;
-    let audit_opts = audit_options(&args.deps);
+    // --config-rev: the configuration comes from a trusted revision, not
+    // from the tree being scanned.
+    let trusted = args
+        .source
+        .config_rev
+        .as_deref()
+        .map(|rev| TrustedTree::open(config_root, rev))
+        .transpose()?;
+    let config = match &trusted {
+        Some(t) => trusted_config(t, g.config.as_deref(), config_root)?,
+        None => Config::discover(g.config.as_deref(), config_root)?,
+    };
+    let (trusted_ignore, ignore_errors) = match &trusted {
+        Some(t) => {
+            let (ignore, errors) = trusted_ignore(t, config_root)?;
+            (Some(ignore), errors)
+        }
+        None => (None, Vec::new()),
+    };
+    for e in &ignore_errors {
+        console.warn(e);
+    }
+    let extra_rules: Vec<PathBuf> = match &trusted {
+        Some(t) => args
+            .secrets
+            .rules
+            .iter()
+            .map(|p| t.materialize(p))
+            .collect::<Result<_>>()?,
+        None => args.secrets.rules.clone(),
+    };
+    let audit_opts = audit_options(&args.deps, &args.report.deny);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
     let age_check = (scanners.deps && !args.source.staged && args.source.git.is_none())
         .then(|| deps::AgeCheck::start(&audit_opts, &config))
         .flatten();
     let engine = if scanners.secrets {
-        Some(build_engine(args, &config)?)
+        Some(build_engine(args, &extra_rules, &config)?)
     } else {
         None
     };
@@ -190,6 +224,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         threads: if scanners.secrets { threads } else { 1 },
         excludes: config.scan.exclude.clone(),
         read_contents: scanners.secrets,
+        trusted_ignore,
     };
     let collector = Collector {
         engine: engine.as_ref(),
@@ -231,7 +266,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         root: root.display().to_string(),
         stats: summary.stats,
         findings: into_inner(collector.findings),
-        errors: into_inner(collector.errors),
+        errors: [ignore_errors, into_inner(collector.errors)].concat(),
         ..ScanOutcome::default()
     };
     if !scanners.secrets {
@@ -299,12 +334,27 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     }
     if let Some(src) = &git_source {
         src.narrow(&mut outcome, args.source.all_lines);
+        // A change that weakens the scan is a finding of its own.
+        let added = src.suppressions_added(args, opts.max_file_size)?;
+        if !added.is_empty() {
+            let info = suppressions::rule_info();
+            outcome.rules.insert(info.id.clone(), info);
+            outcome.findings.extend(added);
+        }
     }
     if scanners.record_baseline {
         return record_baseline(args, &outcome, &console);
     }
     if let Some(path) = &args.report.baseline {
-        apply_baseline(path, &mut outcome, &console)?;
+        match &trusted {
+            Some(t) => {
+                let shown = t
+                    .repo_path(path)
+                    .map_or_else(|| path.display().to_string(), |p| t.shown(&p));
+                apply_baseline(&t.materialize(path)?, &shown, &mut outcome, &console)?
+            }
+            None => apply_baseline(path, &path.display().to_string(), &mut outcome, &console)?,
+        }
     }
     for w in &outcome.warnings {
         console.note(&format!("warning: {w}"));
@@ -424,6 +474,7 @@ impl GitSource {
                     max_file_size: opts.max_file_size,
                     threads: opts.threads,
                     excludes: opts.excludes.clone(),
+                    trusted_ignore: opts.trusted_ignore.clone(),
                 },
             )?;
             for (path, reason) in &scan.set.skipped {
@@ -512,6 +563,49 @@ impl GitSource {
         }
     }
 
+    /// The `suppression-added` findings of the change: what is staged
+    /// against `HEAD`, or the two ends of a `--git A..B` range (nothing for
+    /// other revisions, which have no "before").
+    fn suppressions_added(&self, args: &ScanArgs, max_file_size: u64) -> Result<Vec<Finding>> {
+        let baseline = args.report.baseline.as_deref().and_then(Path::to_str);
+        match self {
+            GitSource::Staged { scan, .. } => {
+                let head = gitrev::HeadFiles::open(&scan.set.root)?;
+                // Excluded files too: a new `.triplineignore` line may
+                // exclude itself.
+                let changes: Vec<suppressions::Change<'_>> = scan
+                    .set
+                    .files
+                    .iter()
+                    .chain(&scan.excluded)
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.content,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                Ok(suppressions::check(&changes, &|p| head.read(p), baseline))
+            }
+            GitSource::History { .. } => {
+                let revs = args.source.git.as_deref().unwrap_or_default();
+                let (path, revs) = git::path_and_revs(&args.path, revs);
+                let Some(files) = gitrev::changed_in_range(&path, &revs, max_file_size)? else {
+                    return Ok(Vec::new());
+                };
+                let changes: Vec<suppressions::Change<'_>> = files
+                    .iter()
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.new,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                let old = |p: &str| files.iter().find(|f| f.path == p)?.old.clone();
+                Ok(suppressions::check(&changes, &old, baseline))
+            }
+        }
+    }
+
     /// `--staged` without `--all-lines`: only findings on lines the staged
     /// change adds.
     fn narrow(&self, outcome: &mut ScanOutcome, all_lines: bool) {
@@ -522,8 +616,10 @@ impl GitSource {
     }
 }
 
-/// The dependency audit's settings from the command line.
-fn audit_options(args: &DepsArgs) -> deps::AuditOptions {
+/// The dependency audit's settings from the command line. `deny` is a
+/// report option (it also names `suppression`, which is not a dependency
+/// kind), read with the config's `[deps] deny`.
+fn audit_options(args: &DepsArgs, deny: &[String]) -> deps::AuditOptions {
     deps::AuditOptions {
         db: args.db.db.clone(),
         pypi_db: args.db.pypi_db.clone(),
@@ -532,7 +628,7 @@ fn audit_options(args: &DepsArgs) -> deps::AuditOptions {
         max_db_age: args.db.max_db_age,
         target_os: args.target_os.clone(),
         target_arch: args.target_arch.clone(),
-        deny: args.deny.clone(),
+        deny: deny.to_vec(),
         ignore: args.ignore.clone(),
         yanked: args.yanked,
         metadata: args.metadata,
@@ -540,14 +636,27 @@ fn audit_options(args: &DepsArgs) -> deps::AuditOptions {
     }
 }
 
-/// `--baseline FILE`: drops the findings the baseline accepts.
-fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
+/// `--baseline FILE`: marks the findings the baseline accepts as
+/// suppressed by it (they stay in the report, and never fail the run).
+/// `shown` names the file in reports (`REV:path` under `--config-rev`).
+fn apply_baseline(
+    path: &Path,
+    shown: &str,
+    outcome: &mut ScanOutcome,
+    console: &Console,
+) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
     outcome.findings = filtered.kept;
+    let by = format!("baseline {shown}");
+    outcome
+        .findings
+        .extend(filtered.accepted.into_iter().map(|mut f| {
+            f.suppressed = Some(Suppression::new(SuppressionMechanism::Baseline, by.clone()));
+            f
+        }));
     console.verbose(&format!(
-        "baseline {}: {} findings accepted, {} of {} entries matched nothing",
-        path.display(),
+        "baseline {shown}: {} findings accepted, {} of {} entries matched nothing",
         filtered.suppressed,
         filtered.unmatched.len(),
         baseline.len()
@@ -566,19 +675,72 @@ fn record_baseline(args: &ScanArgs, outcome: &ScanOutcome, console: &Console) ->
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
-    let baseline = Baseline::write(&path, &outcome.findings)?;
+    // What an inline comment or an allowlist already suppresses needs no
+    // entry: the baseline holds what would otherwise fail the run. Nor does
+    // a `suppression-added` finding, which is about one change, not the
+    // code.
+    let findings: Vec<Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none() && f.kind != FindingKind::Suppression)
+        .cloned()
+        .collect();
+    let baseline = Baseline::write(&path, &findings)?;
     console.note(&format!(
         "wrote {} ({} entries for {} findings)",
         path.display(),
         baseline.len(),
-        outcome.findings.len()
+        findings.len()
     ));
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
+/// `--config-rev`: the config file as revision `t` has it (the explicit
+/// `--config` path, else `tripline.toml` at `root`), with its rule paths
+/// read from that revision too. A config path outside the work tree is read
+/// from disk: it is not the revision's.
+fn trusted_config(t: &TrustedTree, explicit: Option<&Path>, root: &Path) -> Result<Config> {
+    let path = explicit.map_or_else(|| root.join(crate::config::DEFAULT_FILE), Path::to_path_buf);
+    let Some(repo_path) = t.repo_path(&path) else {
+        return Config::load(&path);
+    };
+    let shown = t.shown(&repo_path);
+    let mut config = match t.read(&repo_path)? {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("invalid config file {shown}: not UTF-8"))?;
+            Config::parse(&text)
+                .map_err(|e| anyhow::anyhow!("invalid config file {shown}: {}", e.trim_end()))?
+        }
+        None if explicit.is_some() => anyhow::bail!("{shown}: no such file in that revision"),
+        None => Config::default(),
+    };
+    // Paths in the config resolve against its place in the work tree (an
+    // advisory database folder is data, not configuration); the rule files
+    // it names are read from the revision.
+    config.source = Some(path);
+    config.shown_as = Some(shown);
+    config.rules.paths = config
+        .rule_paths()
+        .iter()
+        .map(|p| t.materialize(p))
+        .collect::<Result<_>>()?;
+    Ok(config)
+}
+
+/// `--config-rev`: the revision's `.triplineignore` files under the scan
+/// root, with the problems of their patterns (each names its file).
+fn trusted_ignore(t: &TrustedTree, root: &Path) -> Result<(walk::TrustedIgnore, Vec<ScanError>)> {
+    let files = match t.repo_path(root) {
+        Some(dir) => t.files_named(&dir, walk::IGNORE_FILE)?,
+        None => Vec::new(),
+    };
+    Ok(walk::TrustedIgnore::new(&files))
+}
+
+fn build_engine(args: &ScanArgs, extra_rules: &[PathBuf], config: &Config) -> Result<Engine> {
     let mut extra = config.rule_paths();
-    extra.extend(args.secrets.rules.iter().cloned());
+    extra.extend(extra_rules.iter().cloned());
     let mut disabled = config.rules.disable.clone();
     disabled.extend(args.secrets.disable_rule.iter().cloned());
     let rules = RuleSet::load(&extra, &disabled)?;

@@ -138,12 +138,12 @@ fn stdin_name_is_what_path_rules_and_allowlists_see() {
     let cwd = tempfile::tempdir().unwrap();
     // A Rails master key is known by its file name only.
     let master_key = b"9f2c4a7e1b8d3f60a5c2e9b7d4f1a086\n";
-    let named = |args: &[&str], input: &[u8]| {
+    let report = |args: &[&str], input: &[u8]| {
         let mut all = vec!["secrets", "-", "--format", "json"];
         all.extend_from_slice(args);
-        let out = with_stdin(cwd.path(), &all, input);
-        found(&json(&out))
+        json(&with_stdin(cwd.path(), &all, input))
     };
+    let named = |args: &[&str], input: &[u8]| found(&report(args, input));
     assert_eq!(
         named(&["--stdin-name", "config/master.key"], master_key),
         [("config/master.key".into(), 1, "rails-master-key".into())]
@@ -158,10 +158,21 @@ fn stdin_name_is_what_path_rules_and_allowlists_see() {
     )
     .unwrap();
     let env = format!("AWS_ACCESS_KEY_ID={AWS_KEY}\n");
-    assert_eq!(
-        named(&["--stdin-name", "vendor/lib/.env"], env.as_bytes()),
-        []
-    );
+    // Allowlisted: reported only as suppressed by that allowlist.
+    let v = report(&["--stdin-name", "vendor/lib/.env"], env.as_bytes());
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{v:#}");
+    for f in findings {
+        assert_eq!(f["location"]["path"], "vendor/lib/.env", "{v:#}");
+        assert_eq!(f["suppressed"]["kind"], "external", "{v:#}");
+        assert!(
+            f["suppressed"]["by"]
+                .as_str()
+                .unwrap()
+                .ends_with("tripline.toml [allowlist] paths"),
+            "{v:#}"
+        );
+    }
     assert_eq!(
         named(&["--stdin-name", "app/.env"], env.as_bytes()),
         [("app/.env".into(), 1, "aws-access-key-id".into())]
@@ -392,10 +403,18 @@ fn each_subcommand_lists_only_the_options_that_apply() {
     );
 
     let secrets = options(&help(&["secrets"]));
-    for o in ["--db", "--offline", "--deny", "--yanked", "--metadata"] {
+    for o in ["--db", "--offline", "--yanked", "--metadata", "--ignore"] {
         assert!(!secrets.contains(&o.to_string()), "secrets lists {o}");
     }
-    for o in ["--show-secrets", "--stdin-name", "--fail-on", "--rules"] {
+    // `--deny` is a report option: `--deny suppression` fails a `secrets
+    // --staged` or `--git A..B` run on a change that adds a suppression.
+    for o in [
+        "--show-secrets",
+        "--stdin-name",
+        "--fail-on",
+        "--rules",
+        "--deny",
+    ] {
         assert!(secrets.contains(&o.to_string()), "secrets lacks {o}");
     }
     let deps = options(&help(&["deps"]));

@@ -220,6 +220,7 @@ fn secret_finding(secret: Option<SecretValue>, excerpt: String) -> Finding {
         fingerprint: fingerprint(&[RULE, "src/main.rs", "x"]),
         dependency: None,
         secret,
+        suppressed: None,
     }
 }
 

@@ -51,12 +51,14 @@ fn run(dir: &Path, extra: &[&str]) -> (Output, Value) {
     (out, json)
 }
 
-/// (advisory id, package@version, lockfile, first line) of every finding.
+/// (advisory id, package@version, lockfile, first line) of every finding
+/// reported (not suppressed).
 fn found(json: &Value) -> BTreeSet<(String, String, String, u64)> {
     json["findings"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|f| f["suppressed"].is_null())
         .map(|f| {
             (
                 f["rule_id"].as_str().unwrap().to_string(),
@@ -210,6 +212,22 @@ fn ignores_by_any_alias_and_ecosystem_filters() {
     let got = found(&json);
     assert!(got.iter().all(|f| f.0 != "PYSEC-2099-1"), "{got:?}");
     assert_eq!(got.len(), expected_python().len() - 4);
+    // Kept in the report, marked suppressed by the ignore of an alias.
+    let suppressed: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["suppressed"].is_null())
+        .collect();
+    assert_eq!(suppressed.len(), 4);
+    for f in suppressed {
+        assert_eq!(f["rule_id"], "PYSEC-2099-1");
+        assert_eq!(f["suppressed"]["mechanism"], "advisory-ignore");
+        assert!(f["suppressed"]["by"]
+            .as_str()
+            .unwrap()
+            .contains("CVE-2099-0001"));
+    }
     assert!(!texts(&json, "warnings").contains("stale ignore"));
     // No Cargo.lock audited: no RustSec database needed for a Python run.
     assert!(got.iter().all(|f| !f.0.starts_with("RUSTSEC")));

@@ -112,8 +112,9 @@ pub fn denied_kinds(args: &AuditOptions, config: &Config) -> Result<Vec<FindingK
             "unsound" => FindingKind::Unsound,
             "notice" => FindingKind::Notice,
             "yanked" => FindingKind::Yanked,
+            "suppression" => FindingKind::Suppression,
             other => bail!(
-                "unknown kind `{other}` in --deny / [deps] deny (expected unmaintained, unsound, notice or yanked)"
+                "unknown kind `{other}` in --deny / [deps] deny (expected unmaintained, unsound, notice, yanked or suppression)"
             ),
         };
         if !out.contains(&kind) {
@@ -209,7 +210,7 @@ pub fn audit(
     let mut out = DepsOutcome::default();
     denied_kinds(args, config)?;
     let (want_cargo, want_pypi) = ecosystems(&args.ecosystem)?;
-    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore)?;
+    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore, &config.name())?;
     let (cargo, python): (Vec<PathBuf>, Vec<PathBuf>) =
         lockfiles.iter().cloned().partition(|p| is_cargo_lock(p));
     // Each ecosystem needs its database only when it has lockfiles: a
@@ -768,14 +769,15 @@ fn audit_with_db(
     Ok(dep_kinds)
 }
 
-/// What one lockfile's audit found: each match not ignored with its
-/// finding, and the ignored advisories that matched (for the stale check).
+/// What one lockfile's audit found: each match with its finding (an
+/// ignored advisory's marked suppressed, so that reports keep a trace of
+/// it), and the ignored advisories that matched (for the stale check).
 struct LockfileFindings<'a> {
     found: Vec<(audit::Match<'a>, Finding)>,
     ignored: Vec<&'a rustsec::Advisory>,
 }
 
-/// Matches one lockfile, drops what is ignored, and makes the findings,
+/// Matches one lockfile, marks what is ignored, and makes the findings,
 /// with the GitHub line hashes of the matched packages' first lines:
 /// everything a lockfile's audit needs that no other lockfile does, so
 /// that lockfiles are audited in parallel (with fifty, making findings one
@@ -787,17 +789,7 @@ fn lockfile_findings<'a>(
     settings: &MatchSettings,
 ) -> LockfileFindings<'a> {
     let mut ignored = Vec::new();
-    let matches: Vec<audit::Match<'a>> = candidates
-        .matches_in(&lf.tree, settings)
-        .into_iter()
-        .filter(|m| {
-            let covered = ignores.covers(m.advisory);
-            if covered {
-                ignored.push(m.advisory);
-            }
-            !covered
-        })
-        .collect();
+    let matches: Vec<audit::Match<'a>> = candidates.matches_in(&lf.tree, settings);
     let lines: Vec<u32> = matches
         .iter()
         .map(|m| lf.tree.packages[m.package].start_line)
@@ -810,7 +802,11 @@ fn lockfile_findings<'a>(
     let found = matches
         .into_iter()
         .map(|m| {
-            let f = audit::finding(&m, lf, Some(&hashes), settings);
+            let mut f = audit::finding(&m, lf, Some(&hashes), settings);
+            f.suppressed = ignores.covering(m.advisory);
+            if f.suppressed.is_some() {
+                ignored.push(m.advisory);
+            }
             (m, f)
         })
         .collect();

@@ -140,10 +140,6 @@ pub fn audit(
         for pin in &lf.lock.pins {
             let hits = store.affecting(&pin.name, &pin.version);
             for group in merge_aliases(&store, hits) {
-                if ignores.covers_ids(group.ids.iter().map(String::as_str)) {
-                    ignores.mark_used_ids(group.ids.iter().map(String::as_str));
-                    continue;
-                }
                 found.push((group, pin));
             }
         }
@@ -153,13 +149,19 @@ pub fn audit(
         let lines: Vec<u32> = found.iter().map(|(_, p)| p.start_line).collect();
         let hashes: HashMap<u32, String> = line_hashes_at(&lf.content, &lines);
         for (group, pin) in found {
-            let f = finding(
+            let mut f = finding(
                 &store,
                 &group,
                 pin,
                 &lf.rel_path,
                 hashes.get(&pin.start_line),
             );
+            // An ignored advisory's findings stay in the report, marked
+            // suppressed (as Cargo's are), under any of its ids.
+            f.suppressed = ignores.covering_ids(group.ids.iter().map(String::as_str));
+            if f.suppressed.is_some() {
+                ignores.mark_used_ids(group.ids.iter().map(String::as_str));
+            }
             let rule = rules
                 .entry(f.rule_id.clone())
                 .or_insert_with(|| rule_info(&store, &group));
@@ -486,6 +488,7 @@ fn finding(
                 .map(|d| d.get(..10).unwrap_or(d).to_string()),
         }),
         secret: None,
+        suppressed: None,
     }
 }
 

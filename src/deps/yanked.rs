@@ -617,6 +617,7 @@ pub fn findings(
                     date: None,
                 }),
                 secret: None,
+                suppressed: None,
             });
         }
         let found = &mut out.findings[first_of_lockfile..];

@@ -289,6 +289,9 @@ pub struct StagedOptions {
     /// tree), applied as the tree walk applies them, together with the work
     /// tree's top-level `.triplineignore`.
     pub excludes: Vec<String>,
+    /// `--config-rev`: the trusted revision's `.triplineignore` files, read
+    /// in place of the work tree's.
+    pub trusted_ignore: Option<crate::source::walk::TrustedIgnore>,
 }
 
 /// The staged files after exclusions, and the engine's findings in them
@@ -297,6 +300,9 @@ pub struct StagedOptions {
 /// staged lockfiles).
 pub struct StagedScan {
     pub set: StagedSet,
+    /// Staged files the exclusions kept from the scan: what a check of the
+    /// change itself (a new `.triplineignore` line) still has to see.
+    pub excluded: Vec<StagedFile>,
     pub findings: Vec<Finding>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -310,9 +316,21 @@ pub fn scan_staged(
     opts: &StagedOptions,
 ) -> Result<StagedScan> {
     let mut set = staged_files(path, opts.max_file_size)?;
-    let excluded = exclusions(&set.root, &opts.excludes, &mut set.errors);
-    set.files
-        .retain(|f| !excluded.matched(&f.path, false).is_ignore());
+    let matcher = exclusions(
+        &set.root,
+        &opts.excludes,
+        opts.trusted_ignore.is_none(),
+        &mut set.errors,
+    );
+    let (files, excluded): (Vec<StagedFile>, Vec<StagedFile>) =
+        std::mem::take(&mut set.files).into_iter().partition(|f| {
+            !matcher.matched(&f.path, false).is_ignore()
+                && !opts
+                    .trusted_ignore
+                    .as_ref()
+                    .is_some_and(|t| t.is_ignored(&f.path, false))
+        });
+    set.files = files;
     let files_scanned = set.files.len() as u64;
     let bytes_scanned = set.files.iter().map(|f| f.content.len() as u64).sum();
     let findings = match engine {
@@ -321,6 +339,7 @@ pub fn scan_staged(
     };
     Ok(StagedScan {
         set,
+        excluded,
         findings,
         files_scanned,
         bytes_scanned,
@@ -364,16 +383,19 @@ fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// The work tree's top-level `.triplineignore` plus the config's excludes,
-/// as one gitignore matcher over repository-relative paths.
+/// The work tree's top-level `.triplineignore` (unless `--config-rev`
+/// supplies the trusted revision's instead: `read_ignore_file` false) plus
+/// the config's excludes, as one gitignore matcher over repository-relative
+/// paths.
 fn exclusions(
     root: &Path,
     excludes: &[String],
+    read_ignore_file: bool,
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
     let file = root.join(crate::source::walk::IGNORE_FILE);
-    if file.is_file() {
+    if read_ignore_file && file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
                 path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
