@@ -43,7 +43,7 @@ def main():
             continue
         report = json.loads(run.stdout)
         errors = report.get("errors", [])
-        findings = [f for f in report["findings"] if f.get("dependency")]
+        findings = [f for f in report["findings"] if f.get("dependency") and not f.get("suppressed")]
         got = set()
         unmatched = []
         for f in findings:
