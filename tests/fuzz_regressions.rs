@@ -233,3 +233,20 @@ fn py_requirements_name_ending_in_a_separator_does_not_panic() {
         assert!(lock.pins.is_empty() && lock.unpinned.len() == 1, "{line}");
     }
 }
+
+/// py_requirements, second find: an environment marker holding a
+/// multi-byte character (`>= "3\u{fffd}=1.5`) panicked inside pep508_rs
+/// 0.9.2, which slices its error messages at byte offsets ("end byte index
+/// 80 is not a char boundary"). Markers are not evaluated, so they are no
+/// longer parsed: the pin before them counts, and a requirement that is not
+/// ASCII before its marker pins nothing.
+#[test]
+fn py_requirements_non_ascii_marker_does_not_panic() {
+    let crash = "temo_Lib[extra]==1.5 ; python_version >= \"3\u{fffd}=1.5 ; python_version >= \"3\u{fffd}\u{fffd}\n";
+    let lock = tripline::deps::python::requirements::parse(crash);
+    assert_eq!(lock.pins.len(), 1, "{lock:?}");
+    assert_eq!(lock.pins[0].name, "temo-lib");
+    assert_eq!(lock.pins[0].version, "1.5");
+    let lock = tripline::deps::python::requirements::parse("caf\u{e9}==1.0\n");
+    assert!(lock.pins.is_empty() && lock.unpinned.len() == 1);
+}

@@ -185,7 +185,16 @@ pub(crate) fn pinned(requirement: &str) -> Option<(String, String)> {
     if requirement.trim_start()[..name_end].ends_with(['-', '_', '.']) {
         return None;
     }
-    let req = Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement).ok()?;
+    // Markers are not evaluated (every pin counts), so only the part before
+    // them is parsed; and pep508_rs 0.9.2 slices its error messages at byte
+    // offsets that can fall inside a multi-byte character (a panic, found
+    // by fuzz/py_requirements in a marker). A name and an exact version are
+    // ASCII: anything else pins nothing.
+    let before_marker = requirement.split(';').next().unwrap_or(requirement);
+    if !before_marker.is_ascii() {
+        return None;
+    }
+    let req = Requirement::<pep508_rs::VerbatimUrl>::from_str(before_marker).ok()?;
     let Some(VersionOrUrl::VersionSpecifier(specs)) = &req.version_or_url else {
         return None;
     };
@@ -194,7 +203,6 @@ pub(crate) fn pinned(requirement: &str) -> Option<(String, String)> {
         return None;
     }
     // The version as written: after the `==`, before any marker.
-    let before_marker = requirement.split(';').next().unwrap_or(requirement);
     let at = before_marker.rfind("==")?;
     let version = before_marker[at + 2..]
         .trim()
@@ -278,7 +286,15 @@ jinja2==2.10.3
 
     #[test]
     fn a_name_ending_in_a_separator_pins_nothing_and_never_panics() {
-        for line in ["s-\u{fffd}", "a_==1.0", "b.[x]==1", "c- ==1", "d-"] {
+        for line in [
+            "s-\u{fffd}",
+            "a_==1.0",
+            "b.[x]==1",
+            "c- ==1",
+            "d-",
+            "caf\u{e9}==1.0",
+            "e==1.\u{fffd}",
+        ] {
             assert_eq!(pinned(line), None, "{line}");
         }
         assert_eq!(
