@@ -249,4 +249,9 @@ fn py_requirements_non_ascii_marker_does_not_panic() {
     assert_eq!(lock.pins[0].version, "1.5");
     let lock = tripline::deps::python::requirements::parse("caf\u{e9}==1.0\n");
     assert!(lock.pins.is_empty() && lock.unpinned.len() == 1);
+    // Third find: an extra ending in `-` (`ExtraName` validation should
+    // match PEP 508 parsing: "e0-").
+    let lock = tripline::deps::python::requirements::parse("x[e0-]==1\ny[ok]==2\n");
+    assert_eq!(lock.pins.len(), 1, "{lock:?}");
+    assert_eq!(lock.pins[0].name, "y");
 }

@@ -185,6 +185,19 @@ pub(crate) fn pinned(requirement: &str) -> Option<(String, String)> {
     if requirement.trim_start()[..name_end].ends_with(['-', '_', '.']) {
         return None;
     }
+    // The same `expect` guards its extras (`x[e0-]==1`, found by
+    // fuzz/py_requirements): an extra ending in a separator pins nothing.
+    if let Some(open) = requirement.find('[') {
+        let close = requirement[open..]
+            .find(']')
+            .map_or(requirement.len(), |c| open + c);
+        let bad_extra = requirement[open + 1..close]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .any(|extra| extra.ends_with(['-', '_', '.']));
+        if bad_extra {
+            return None;
+        }
+    }
     // Markers are not evaluated (every pin counts), so only the part before
     // them is parsed; and pep508_rs 0.9.2 slices its error messages at byte
     // offsets that can fall inside a multi-byte character (a panic, found
@@ -294,6 +307,8 @@ jinja2==2.10.3
             "d-",
             "caf\u{e9}==1.0",
             "e==1.\u{fffd}",
+            "f[e0-]==1",
+            "g[a,b_ ]==1",
         ] {
             assert_eq!(pinned(line), None, "{line}");
         }
