@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -196,6 +196,11 @@ pub struct ScanArgs {
     /// Scan git history: every blob reachable from REVS (default: all refs), once.
     #[arg(long, value_name = "REVS", num_args = 0..=1, default_missing_value = "")]
     pub git: Option<String>,
+
+    /// Report only secrets found with at least this confidence
+    /// [default: low, or `[scan] min_confidence`].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<Confidence>,
 
     /// Report only findings not recorded in this baseline file.
     #[arg(long, value_name = "FILE")]

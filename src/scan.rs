@@ -19,7 +19,7 @@ use crate::baseline::Baseline;
 use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
 use crate::config::Config;
 use crate::deps;
-use crate::finding::{Finding, ScanError, ScanOutcome};
+use crate::finding::{Confidence, Finding, FindingKind, ScanError, ScanOutcome};
 use crate::report::{self, linehash, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
@@ -251,6 +251,9 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     if scanners.record_baseline {
         return record_baseline(g, &outcome, &console);
     }
+    if let Some(min) = args.min_confidence.or(config.scan.min_confidence) {
+        drop_below_confidence(&mut outcome.findings, min);
+    }
     if let Some(path) = &args.baseline {
         apply_baseline(path, &mut outcome, &console)?;
     }
@@ -415,6 +418,12 @@ impl GitSource {
             outcome.findings = git::filter_to_added_lines(findings, &scan.set);
         }
     }
+}
+
+/// `--min-confidence`: drops the secrets found with less confidence than
+/// `min` (dependency findings have no such doubt and stay).
+fn drop_below_confidence(findings: &mut Vec<Finding>, min: Confidence) {
+    findings.retain(|f| f.kind != FindingKind::Secret || f.confidence >= min);
 }
 
 /// `--baseline FILE`: drops the findings the baseline accepts.

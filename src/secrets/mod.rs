@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use crate::cli::{Format, GlobalArgs, RulesCommand};
 use crate::config::Config;
 
+pub mod decide;
 pub mod engine;
 pub mod entropy;
 pub mod git;

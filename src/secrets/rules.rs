@@ -65,6 +65,9 @@ struct RuleToml {
     negative_examples: Vec<String>,
     #[serde(default)]
     allow: Option<AllowToml>,
+    /// `"model"`: each match is scored by the decision stage
+    /// ([`crate::secrets::decide`]) instead of being reported as found.
+    decide: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,6 +191,9 @@ pub struct Rule {
     /// Whether a match can span lines or run long (PEM blocks, keys in JSON
     /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
+    /// Whether the decision stage scores each match (`decide = "model"`);
+    /// the regex then captures the key's name in a group named `name`.
+    pub decided_by_model: bool,
 }
 
 impl Rule {
@@ -708,6 +714,14 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     } else if !t.example_paths.is_empty() {
         errs.push("example_paths is only for keywords_in = \"path\"".into());
     }
+    let decided_by_model = match t.decide.as_deref() {
+        None => false,
+        Some("model") => true,
+        Some(other) => {
+            errs.push(format!("decide = {other:?}: expected \"model\""));
+            false
+        }
+    };
     if let Some(e) = t.entropy {
         if !(0.0..=8.0).contains(&e) {
             errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
@@ -789,5 +803,6 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         source: file.to_string(),
         family: family.to_string(),
         multiline,
+        decided_by_model,
     })
 }
