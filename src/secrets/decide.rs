@@ -866,6 +866,25 @@ pub fn never_a_credential(name: &[u8], value: &[u8]) -> bool {
     crypt || hash_name || scheme
 }
 
+/// In source code, a credential is a string literal: a value bound by
+/// `=`, `:` or `=>` without a quote before it is a variable, a constant or
+/// an expression (`KEY: u32 = NDIS_KEY_SIZE`). Comments are left to the
+/// model: `# password=...` there is prose, or a credential.
+pub fn unquoted_name_in_code(c: &Candidate) -> bool {
+    // Only the file name is lowercased: this runs on every candidate.
+    let file_name = c.path.unwrap_or("").rsplit('/').next().unwrap_or("");
+    if extension_class(&file_name.to_ascii_lowercase()) != 1.0 {
+        return false;
+    }
+    let before = c.value_start.checked_sub(1).map(|i| c.content[i]);
+    if matches!(before, Some(b'"' | b'\'' | b'`')) {
+        return false;
+    }
+    let (line_start, _) = line_bounds(c.content, c.value_start);
+    !is_comment_line(&c.content[line_start..c.value_start])
+        && (1.0..=4.0).contains(&separator_kind(c.content, line_start, c.value_start))
+}
+
 /// One node of a tree: a split, or a leaf when `feature` is `None`.
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -1498,6 +1517,42 @@ mod tests {
                 "{name}={value}"
             );
         }
+    }
+
+    #[test]
+    fn unquoted_values_in_code_are_names_but_not_in_config_or_comments() {
+        let name = |path: &str, text: &str, n: &str, v: &str| {
+            let name_start = text.find(n).expect("name");
+            let value_start = text.rfind(v).expect("value");
+            unquoted_name_in_code(&Candidate {
+                path: Some(path),
+                content: text.as_bytes(),
+                name: n.as_bytes(),
+                name_start,
+                value_start,
+                value_end: value_start + v.len(),
+            })
+        };
+        assert!(name(
+            "a.rs",
+            "const KEY_LEN: usize = KEY_SIZE_MAX;",
+            "KEY_LEN",
+            "KEY_SIZE_MAX"
+        ));
+        assert!(name(
+            "a.py",
+            "password = get_password",
+            "password",
+            "get_password"
+        ));
+        assert!(!name(
+            "a.py",
+            "password = 'Zk4mQ9xT'",
+            "password",
+            "Zk4mQ9xT"
+        ));
+        assert!(!name("a.env", "PASSWORD=Zk4mQ9xT", "PASSWORD", "Zk4mQ9xT"));
+        assert!(!name("a.py", "# password=Zk4mQ9xT", "password", "Zk4mQ9xT"));
     }
 
     #[test]

@@ -445,17 +445,23 @@ impl Engine {
             let model = self.model.as_ref().ok_or("no decision model is loaded")?;
             let name_m = caps.get_group_by_name("name");
             let name = name_m.map_or(&b""[..], |m| &content[m.range()]);
-            if decide::never_a_credential(name, secret) {
-                return Err("the decision stage rules it out (a hash or a scheme name)");
-            }
-            let x = decide::features(&decide::Candidate {
+            let candidate = decide::Candidate {
                 path,
                 content,
                 name,
                 name_start: name_m.map_or(secret_m.start, |m| m.start),
                 value_start: secret_m.start,
                 value_end: secret_m.end,
-            });
+            };
+            // Checked before the features are computed: in source code
+            // most candidates are such names, and this costs a few bytes.
+            if decide::unquoted_name_in_code(&candidate) {
+                return Err("in source code, an unquoted value is a name, not a literal");
+            }
+            if decide::never_a_credential(name, secret) {
+                return Err("the decision stage rules it out (a hash or a scheme name)");
+            }
+            let x = decide::features(&candidate);
             let p = model.score(&x);
             score = Some(p);
             match model.confidence(p) {
