@@ -46,7 +46,8 @@ def tripline_sets(binary, lockfile, db):
         data = json.loads(proc.stdout)
     sets = {k: set() for k in KINDS}
     for f in data["findings"]:
-        if f["kind"] in sets:
+        # cargo-audit drops ignored advisories; tripline reports them suppressed.
+        if f["kind"] in sets and not f.get("suppressed"):
             d = f["dependency"]
             sets[f["kind"]].add((f["rule_id"], d["package"], d["version"]))
     return sets

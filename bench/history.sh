@@ -72,7 +72,7 @@ count() {
 import json, sys
 try:
     doc = json.load(open(sys.argv[1]))
-    print(len(doc["findings"]))
+    print(sum(1 for f in doc["findings"] if not f.get("suppressed")))
 except Exception as e:
     print("error: %s" % e, file=sys.stderr)
     print("?")

@@ -43,6 +43,9 @@ def flagged_lines(report):
     """{relative path: {line: set(rule ids)}} from a tripline JSON report."""
     lines = {}
     for finding in report.get("findings", []):
+        # A suppressed finding is reported for audit, not as a detection.
+        if finding.get("suppressed"):
+            continue
         loc = finding.get("location") or {}
         path = loc.get("path")
         line = loc.get("start_line")

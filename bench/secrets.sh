@@ -121,7 +121,8 @@ try:
     else:
         doc = json.load(open(report))
         findings = doc["findings"] if isinstance(doc, dict) else doc
-        print(len(findings))
+        # tripline's suppressed findings are reported for audit, not as detections.
+        print(sum(1 for f in findings if not (isinstance(f, dict) and f.get("suppressed"))))
 except Exception as e:  # a missing or broken report is shown, not hidden
     print("error: %s" % e, file=sys.stderr)
     print("?")
@@ -199,7 +200,8 @@ if [ -f "$out/tripline.json" ]; then
 import collections, json, sys
 doc = json.load(open(sys.argv[1]))
 groups = collections.defaultdict(list)
-for f in doc["findings"]:
+findings = [f for f in doc["findings"] if not f.get("suppressed")]
+for f in findings:
     groups[f["rule_id"]].append(f)
 print("| # | rule | findings | files | sample location | sample excerpt |")
 print("|---|---|---|---|---|---|")
@@ -212,7 +214,7 @@ for i, (rule, fs) in enumerate(ranked[:20], 1):
     print("| %d | %s | %d | %d | `%s` | `%s` |" % (i, rule, len(fs), files, loc, excerpt))
 print()
 print("%d findings in %d rules; %d rules beyond the top 20." % (
-    len(doc["findings"]), len(groups), max(0, len(groups) - 20)))
+    len(findings), len(groups), max(0, len(groups) - 20)))
 EOF
 fi
 

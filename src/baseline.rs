@@ -132,8 +132,11 @@ pub struct Baseline {
 /// What applying a baseline left.
 #[derive(Debug, Default)]
 pub struct Filtered {
-    /// Findings the baseline does not accept: the ones to report.
+    /// Findings the baseline does not accept (and those another mechanism
+    /// suppressed already): the ones to report as they are.
     pub kept: Vec<Finding>,
+    /// Findings it accepted: reported as suppressed by the baseline.
+    pub accepted: Vec<Finding>,
     /// How many findings it accepted.
     pub suppressed: usize,
     /// Entries that accepted nothing this run (fixed, or out of scope).
@@ -230,10 +233,15 @@ impl Baseline {
         let mut used: BTreeSet<Entry> = BTreeSet::new();
         let mut out = Filtered::default();
         for f in findings {
+            if f.suppressed.is_some() {
+                out.kept.push(f);
+                continue;
+            }
             let e = Entry::of(&f);
             if self.entries.contains(&e) {
                 out.suppressed += 1;
                 used.insert(e);
+                out.accepted.push(f);
             } else {
                 out.kept.push(f);
             }
@@ -260,6 +268,7 @@ mod tests {
             fingerprint: crate::finding::fingerprint(&["aws-access-key-id", path, value]),
             dependency: None,
             secret: Some(SecretValue::new(value)),
+            suppressed: None,
         }
     }
 
@@ -279,6 +288,7 @@ mod tests {
                 ..DependencyInfo::default()
             }),
             secret: None,
+            suppressed: None,
         }
     }
 

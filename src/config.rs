@@ -30,6 +30,10 @@ pub struct Config {
     /// Where the config was read from; rule paths are relative to its folder.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// How reports name the file when `source` is not what a person knows
+    /// it by (`origin/main:tripline.toml` for `--config-rev`).
+    #[serde(skip)]
+    pub shown_as: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +156,15 @@ impl Config {
             Config::load(&default)
         } else {
             Ok(Config::default())
+        }
+    }
+
+    /// How suppressions and errors name this file.
+    pub fn name(&self) -> String {
+        match (&self.shown_as, &self.source) {
+            (Some(name), _) => name.clone(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => DEFAULT_FILE.to_string(),
         }
     }
 

@@ -8,7 +8,12 @@
 //!
 //! This module does not scan, filter or format; it only defines the data and
 //! the few derivations that must be identical everywhere (masking,
-//! fingerprints, severity order).
+//! fingerprints, severity order), and the location model's GitHub line
+//! hash ([`linehash`]), which scanners compute while they still hold a
+//! file's bytes. It sits below the scanners and the reports, and imports
+//! neither.
+
+pub mod linehash;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,6 +31,8 @@ pub enum FindingKind {
     Unsound,
     Yanked,
     Notice,
+    /// A change that adds or widens a suppression (`suppression-added`).
+    Suppression,
 }
 
 impl FindingKind {
@@ -37,11 +44,14 @@ impl FindingKind {
             FindingKind::Unsound => "unsound",
             FindingKind::Yanked => "yanked",
             FindingKind::Notice => "notice",
+            FindingKind::Suppression => "suppression",
         }
     }
 
-    /// Informational dependency kinds: reported, but (as in cargo-audit) they
-    /// only fail a run when the user denies them.
+    /// Informational kinds: reported, but (as in cargo-audit) they only
+    /// fail a run when the user denies them. Besides the dependency kinds,
+    /// `suppression`: a change that weakens the scan is for a reviewer to
+    /// judge, not a failure by itself.
     pub fn is_informational(self) -> bool {
         matches!(
             self,
@@ -49,6 +59,7 @@ impl FindingKind {
                 | FindingKind::Unsound
                 | FindingKind::Notice
                 | FindingKind::Yanked
+                | FindingKind::Suppression
         )
     }
 }
@@ -175,7 +186,7 @@ pub struct Location {
     pub end_line: u32,
     pub end_column: u32,
     /// GitHub's `primaryLocationLineHash` of `start_line`, computed by the
-    /// scanner while it still had the content (see `report::linehash`).
+    /// scanner while it still had the content (see `finding::linehash`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line_hash: Option<String>,
     /// For findings in git history: the commit that introduced it.
@@ -274,6 +285,76 @@ pub struct DependencyInfo {
     pub date: Option<String>,
 }
 
+/// Where a suppression lives, in SARIF's words: in the scanned source (an
+/// inline comment) or outside it (configuration, a baseline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressionKind {
+    InSource,
+    External,
+}
+
+impl SuppressionKind {
+    /// SARIF's `suppression.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::InSource => "inSource",
+            SuppressionKind::External => "external",
+        }
+    }
+}
+
+/// Which mechanism silenced a finding: what the text summary counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuppressionMechanism {
+    /// `tripline:allow`, `gitleaks:allow` or `pragma: allowlist secret`.
+    InlineComment,
+    /// The config's `[allowlist]` or `[rules.allow.ID]`, or a user rule's
+    /// own `allow` table.
+    Allowlist,
+    /// `--baseline`.
+    Baseline,
+    /// `[deps] ignore` or `--ignore`.
+    AdvisoryIgnore,
+}
+
+impl SuppressionMechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionMechanism::InlineComment => "inline comment",
+            SuppressionMechanism::Allowlist => "allowlist",
+            SuppressionMechanism::Baseline => "baseline",
+            SuppressionMechanism::AdvisoryIgnore => "advisory ignore",
+        }
+    }
+}
+
+/// How a finding was silenced. A suppressed finding is still reported (so
+/// that code scanning keeps a trace of every bypass) but never fails a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    pub mechanism: SuppressionMechanism,
+    /// What silenced it, for a person: the marker, or the file and key
+    /// (`tripline.toml [allowlist] stopwords`). Never the secret.
+    pub by: String,
+}
+
+impl Suppression {
+    pub fn new(mechanism: SuppressionMechanism, by: impl Into<String>) -> Suppression {
+        let kind = match mechanism {
+            SuppressionMechanism::InlineComment => SuppressionKind::InSource,
+            _ => SuppressionKind::External,
+        };
+        Suppression {
+            kind,
+            mechanism,
+            by: by.into(),
+        }
+    }
+}
+
 /// One problem found by one scanner.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
@@ -293,11 +374,19 @@ pub struct Finding {
     /// Never serialized; reports print it only under `--show-secrets`.
     #[serde(skip)]
     pub secret: Option<SecretValue>,
+    /// Set when an inline comment, an allowlist, a baseline or an advisory
+    /// ignore silenced the finding: it is reported, but never fails a run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
     /// Whether this finding makes the run fail at threshold `fail_on`.
+    /// A suppressed finding never does.
     pub fn fails_at(&self, fail_on: Severity, denied_informational: &[FindingKind]) -> bool {
+        if self.suppressed.is_some() {
+            return false;
+        }
         if self.kind.is_informational() && !denied_informational.contains(&self.kind) {
             return false;
         }
@@ -381,6 +470,11 @@ pub struct ScanOutcome {
     /// Non-fatal notes worth a line in every report (stale database,
     /// expired ignores).
     pub warnings: Vec<String>,
+    /// Parts of the scan that could not run at all, each with why (the
+    /// dependency audit without its advisory database): the report holds
+    /// what the other parts found and lists these among its errors, and
+    /// the run exits 2.
+    pub not_run: Vec<ScanError>,
 }
 
 impl ScanOutcome {

@@ -3,9 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = tripline::cli::Cli::parse();
+    let cli = tripline::cli::parse();
     tripline::scan::main(cli)
 }

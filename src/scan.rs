@@ -16,15 +16,22 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::baseline::Baseline;
-use crate::cli::{Cli, Command, Format, GlobalArgs, HookCommand, ScanArgs};
+use crate::cli::{Cli, Command, DepsArgs, GlobalArgs, HookCommand, ScanArgs, STDIN_NAME};
 use crate::config::Config;
 use crate::deps;
-use crate::finding::{Confidence, Finding, FindingKind, ScanError, ScanOutcome};
-use crate::report::{self, linehash, ReportOptions};
+use crate::finding::linehash;
+use crate::finding::{
+    Confidence, Finding, FindingKind, ScanError, ScanOutcome, Suppression, SuppressionMechanism,
+};
+use crate::gitrev::{self, TrustedTree};
+use crate::report::text::human_bytes;
+use crate::report::{self, Format, ReportOptions};
 use crate::secrets::engine::Engine;
 use crate::secrets::git;
 use crate::secrets::rules::RuleSet;
-use crate::secrets::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::source::stdin;
+use crate::source::walk::{self, SkipReason, Visitor, WalkOptions, WalkSummary, WalkedFile};
+use crate::suppressions;
 
 /// Exit status when findings at or above `--fail-on` were found.
 const EXIT_FINDINGS: u8 = 1;
@@ -45,17 +52,17 @@ pub fn main(cli: Cli) -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode> {
     let g = &cli.global;
     match &cli.command {
-        Command::Scan(a) => scan(g, a, Scanners::ALL),
-        Command::Secrets(a) => scan(g, a, Scanners::SECRETS),
-        Command::Deps(a) => scan(g, a, Scanners::DEPS),
-        Command::Baseline(a) => scan(g, a, Scanners::BASELINE),
+        Command::Scan(a) => scan(g, &a.into(), Scanners::ALL),
+        Command::Secrets(a) => scan(g, &a.into(), Scanners::SECRETS),
+        Command::Deps(a) => scan(g, &a.into(), Scanners::DEPS),
+        Command::Baseline(a) => scan(g, &a.into(), Scanners::BASELINE),
         Command::Rules(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            crate::secrets::run_rules_command(c, g, &config)
+            crate::commands::rules::run(c, &config)
         }
         Command::Db(c) => {
             let config = Config::discover(g.config.as_deref(), Path::new("."))?;
-            deps::run_db_command(c, g, &config)
+            crate::commands::db::run(c, g, &config)
         }
         Command::Hook(HookCommand::Install { force }) => {
             let hook = git::install_hook(Path::new("."), *force)?;
@@ -140,44 +147,93 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         quiet: g.quiet,
         verbose: g.verbose,
     };
+    let stdin = args.reads_stdin();
+    if !stdin && args.secrets.stdin_name.is_some() {
+        anyhow::bail!("--stdin-name names standard input, which only `-` reads");
+    }
+    let scanners = if stdin {
+        stdin_scanners(args, scanners)?
+    } else {
+        scanners
+    };
     let root = args.path.as_path();
-    if !root.exists() {
+    if !stdin && !root.exists() {
         anyhow::bail!("{}: no such file or directory", root.display());
     }
-    let config_root = if root.is_dir() {
+    let config_root = if stdin {
+        // Standard input is read as a file of the current folder.
+        Path::new(".")
+    } else if root.is_dir() {
         root
     } else {
         root.parent().unwrap_or(Path::new("."))
     };
-    let config = Config::discover(g.config.as_deref(), config_root)?;
+    // --config-rev: the configuration comes from a trusted revision, not
+    // from the tree being scanned.
+    let trusted = args
+        .source
+        .config_rev
+        .as_deref()
+        .map(|rev| TrustedTree::open(config_root, rev))
+        .transpose()?;
+    let config = match &trusted {
+        Some(t) => trusted_config(t, g.config.as_deref(), config_root)?,
+        None => Config::discover(g.config.as_deref(), config_root)?,
+    };
+    let (trusted_ignore, ignore_errors) = match &trusted {
+        Some(t) => {
+            let (ignore, errors) = trusted_ignore(t, config_root)?;
+            (Some(ignore), errors)
+        }
+        None => (None, Vec::new()),
+    };
+    for e in &ignore_errors {
+        console.warn(e);
+    }
+    let extra_rules: Vec<PathBuf> = match &trusted {
+        Some(t) => args
+            .secrets
+            .rules
+            .iter()
+            .map(|p| t.materialize(p))
+            .collect::<Result<_>>()?,
+        None => args.secrets.rules.clone(),
+    };
+    let audit_opts = audit_options(&args.deps, &args.report.deny);
     // Dating the advisory database goes on beside the walk. Not for
     // --staged and --git, which mostly have no lockfile to audit.
-    let age_check = (scanners.deps && !args.staged && args.git.is_none())
-        .then(|| deps::AgeCheck::start(args, &config))
+    let age_check = (scanners.deps && !args.source.staged && args.source.git.is_none())
+        .then(|| deps::AgeCheck::start(&audit_opts, &config))
         .flatten();
     let engine = if scanners.secrets {
-        Some(build_engine(args, &config)?)
+        Some(build_engine(args, &extra_rules, &config)?)
     } else {
         None
     };
 
-    let threads = g.threads.unwrap_or_else(default_threads);
+    let threads = args.source.threads.unwrap_or_else(default_threads);
     let opts = WalkOptions {
-        follow_links: args.follow,
-        max_file_size: config.scan.max_file_size.unwrap_or(g.max_file_size),
+        follow_links: args.source.follow,
+        max_file_size: config
+            .scan
+            .max_file_size
+            .unwrap_or(args.source.max_file_size()),
         // A walk that only lists paths (`deps`) is one thread's work:
         // `ignore`'s idle workers poll for work every millisecond, and on a
         // small tree that wait was a tenth of a whole audit.
         threads: if scanners.secrets { threads } else { 1 },
         excludes: config.scan.exclude.clone(),
         read_contents: scanners.secrets,
+        trusted_ignore,
     };
     let collector = Collector {
         engine: engine.as_ref(),
         want_lockfiles: scanners.deps,
         max_file_size: opts.max_file_size,
         console: &console,
-        progress: Progress::start(&console),
+        // Reading standard input typed at a terminal is no scan to show
+        // progress of (and a spinner would draw over the typing).
+        progress: Progress::start(&console, !stdin),
         findings: Mutex::new(Vec::new()),
         lockfiles: Mutex::new(Vec::new()),
         errors: Mutex::new(Vec::new()),
@@ -186,6 +242,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     let mut git_source = GitSource::gather(args, &opts, engine.as_ref(), &console)?;
     let summary = match &git_source {
         Some(_) => WalkSummary::default(),
+        None if stdin => scan_stdin(args, opts.max_file_size, &collector)?,
         None => walk::walk(root, &opts, &collector),
     };
     collector.progress.finish();
@@ -205,7 +262,7 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         root: root.display().to_string(),
         stats: summary.stats,
         findings: into_inner(collector.findings),
-        errors: into_inner(collector.errors),
+        errors: [ignore_errors, into_inner(collector.errors)].concat(),
         ..ScanOutcome::default()
     };
     if !scanners.secrets {
@@ -233,7 +290,33 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     // From git, only staged lockfiles are audited (none staged: no audit,
     // so a pre-commit run never loads the advisory database for nothing).
     if scanners.deps && !(git_source.is_some() && lockfiles.is_empty()) {
-        let dep = deps::audit(&dep_root, &lockfiles, args, &config, threads, age_check)?;
+        let audited = deps::audit(
+            &dep_root,
+            &lockfiles,
+            &audit_opts,
+            &config,
+            threads,
+            age_check,
+        );
+        let dep = match audited {
+            // `scan` without its advisory database still reports the
+            // secrets it found: a partial report, and exit status 2.
+            // Alone (`deps`), or recording a baseline that would then
+            // miss every dependency entry, the run fails here.
+            Err(e) if scanners.secrets && !scanners.record_baseline => {
+                let Some(unavailable) = e.downcast_ref::<deps::DatabaseUnavailable>() else {
+                    return Err(e);
+                };
+                let error = ScanError {
+                    path: None,
+                    message: format!("the dependency audit did not run: {unavailable}"),
+                };
+                console.warn(&error);
+                outcome.not_run.push(error);
+                deps::DepsOutcome::default()
+            }
+            other => other?,
+        };
         for e in &dep.errors {
             console.warn(e);
         }
@@ -246,16 +329,31 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
         }
     }
     if let Some(src) = &git_source {
-        src.narrow(&mut outcome, args.all_lines);
+        src.narrow(&mut outcome, args.source.all_lines);
+        // A change that weakens the scan is a finding of its own.
+        let added = src.suppressions_added(args, opts.max_file_size)?;
+        if !added.is_empty() {
+            let info = suppressions::rule_info();
+            outcome.rules.insert(info.id.clone(), info);
+            outcome.findings.extend(added);
+        }
     }
     if scanners.record_baseline {
-        return record_baseline(g, &outcome, &console);
+        return record_baseline(args, &outcome, &console);
     }
-    if let Some(min) = args.min_confidence.or(config.scan.min_confidence) {
+    if let Some(min) = args.secrets.min_confidence.or(config.scan.min_confidence) {
         drop_below_confidence(&mut outcome.findings, min);
     }
-    if let Some(path) = &args.baseline {
-        apply_baseline(path, &mut outcome, &console)?;
+    if let Some(path) = &args.report.baseline {
+        match &trusted {
+            Some(t) => {
+                let shown = t
+                    .repo_path(path)
+                    .map_or_else(|| path.display().to_string(), |p| t.shown(&p));
+                apply_baseline(&t.materialize(path)?, &shown, &mut outcome, &console)?
+            }
+            None => apply_baseline(path, &path.display().to_string(), &mut outcome, &console)?,
+        }
     }
     for w in &outcome.warnings {
         console.note(&format!("warning: {w}"));
@@ -263,31 +361,84 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     outcome.sort();
     outcome.duration_ms = started.elapsed().as_millis();
 
-    let denied = deps::denied_kinds(args, &config)?;
-    let failed = g.fail_on.threshold().is_some_and(|t| {
+    let denied = deps::denied_kinds(&audit_opts, &config)?;
+    let failed = args.report.fail_on().threshold().is_some_and(|t| {
         outcome
             .findings
             .iter()
             .any(|f: &Finding| f.fails_at(t, &denied))
     });
     let report_opts = ReportOptions {
-        show_secrets: g.show_secrets,
-        color: use_color(g),
+        show_secrets: args.reveal.show_secrets,
+        color: use_color(g, args),
         verbose: g.verbose,
-        sarif_category: args.sarif_category.clone(),
+        sarif_category: args.report.sarif_category.clone(),
     };
     emit_report(
-        g.format,
+        args.report.format(),
         &outcome,
         &report_opts,
-        g.output.as_deref(),
+        args.report.output.as_deref(),
         &interrupt,
     )?;
-    Ok(if failed {
+    Ok(if !outcome.not_run.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if failed {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `-` (standard input) scans: the secrets half only, as one file
+/// has no lockfile tree to audit. `deps -` and a git source are refused.
+fn stdin_scanners(args: &ScanArgs, scanners: Scanners) -> Result<Scanners> {
+    if !scanners.secrets {
+        anyhow::bail!(
+            "`-` reads standard input for a secret scan; the dependency audit reads the lockfiles of a folder: pass its path"
+        );
+    }
+    if args.source.staged || args.source.git.is_some() {
+        anyhow::bail!(
+            "`-` reads standard input; --staged and --git read a git repository: pass its path instead"
+        );
+    }
+    Ok(Scanners {
+        deps: false,
+        ..scanners
+    })
+}
+
+/// Scans standard input as one file named `--stdin-name` (default
+/// `<stdin>`), through the visitor the walker calls for a file. Input the
+/// walker would skip in a tree (over the size limit, binary) is refused:
+/// skipping the one thing asked for would read as a clean scan.
+fn scan_stdin(
+    args: &ScanArgs,
+    max_file_size: u64,
+    collector: &Collector<'_>,
+) -> Result<WalkSummary> {
+    let name = stdin::report_name(args.secrets.stdin_name.as_deref().unwrap_or(STDIN_NAME));
+    let content = match stdin::read(io::stdin().lock(), max_file_size)
+        .context("cannot read standard input")?
+    {
+        stdin::Input::Read(content) => content,
+        stdin::Input::TooLarge => anyhow::bail!(
+            "standard input is larger than --max-file-size ({max_file_size} bytes); raise the limit to scan it"
+        ),
+        stdin::Input::Binary => anyhow::bail!(
+            "standard input is binary (a NUL byte in its first 8 KiB, and not UTF-16 text); tripline scans text"
+        ),
+    };
+    collector.file(&WalkedFile {
+        rel_path: &name,
+        path: Path::new(&name),
+        content: &content,
+    });
+    let mut summary = WalkSummary::default();
+    summary.stats.files_scanned = 1;
+    summary.stats.bytes_scanned = content.len() as u64;
+    Ok(summary)
 }
 
 /// Bytes from git instead of the working tree: the staged index
@@ -314,7 +465,7 @@ impl GitSource {
         console: &Console,
     ) -> Result<Option<GitSource>> {
         let started = Instant::now();
-        if args.staged {
+        if args.source.staged {
             let scan = git::scan_staged(
                 engine,
                 &args.path,
@@ -322,6 +473,7 @@ impl GitSource {
                     max_file_size: opts.max_file_size,
                     threads: opts.threads,
                     excludes: opts.excludes.clone(),
+                    trusted_ignore: opts.trusted_ignore.clone(),
                 },
             )?;
             for (path, reason) in &scan.set.skipped {
@@ -336,7 +488,7 @@ impl GitSource {
             let lockfiles = git::materialize_lockfiles(&scan.set)?;
             return Ok(Some(GitSource::Staged { scan, lockfiles }));
         }
-        let Some(revs) = &args.git else {
+        let Some(revs) = &args.source.git else {
             return Ok(None);
         };
         let Some(engine) = engine else {
@@ -410,6 +562,49 @@ impl GitSource {
         }
     }
 
+    /// The `suppression-added` findings of the change: what is staged
+    /// against `HEAD`, or the two ends of a `--git A..B` range (nothing for
+    /// other revisions, which have no "before").
+    fn suppressions_added(&self, args: &ScanArgs, max_file_size: u64) -> Result<Vec<Finding>> {
+        let baseline = args.report.baseline.as_deref().and_then(Path::to_str);
+        match self {
+            GitSource::Staged { scan, .. } => {
+                let head = gitrev::HeadFiles::open(&scan.set.root)?;
+                // Excluded files too: a new `.triplineignore` line may
+                // exclude itself.
+                let changes: Vec<suppressions::Change<'_>> = scan
+                    .set
+                    .files
+                    .iter()
+                    .chain(&scan.excluded)
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.content,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                Ok(suppressions::check(&changes, &|p| head.read(p), baseline))
+            }
+            GitSource::History { .. } => {
+                let revs = args.source.git.as_deref().unwrap_or_default();
+                let (path, revs) = git::path_and_revs(&args.path, revs);
+                let Some(files) = gitrev::changed_in_range(&path, &revs, max_file_size)? else {
+                    return Ok(Vec::new());
+                };
+                let changes: Vec<suppressions::Change<'_>> = files
+                    .iter()
+                    .map(|f| suppressions::Change {
+                        path: &f.path,
+                        new: &f.new,
+                        added_lines: f.added_lines.as_ref(),
+                    })
+                    .collect();
+                let old = |p: &str| files.iter().find(|f| f.path == p)?.old.clone();
+                Ok(suppressions::check(&changes, &old, baseline))
+            }
+        }
+    }
+
     /// `--staged` without `--all-lines`: only findings on lines the staged
     /// change adds.
     fn narrow(&self, outcome: &mut ScanOutcome, all_lines: bool) {
@@ -426,14 +621,45 @@ fn drop_below_confidence(findings: &mut Vec<Finding>, min: Confidence) {
     findings.retain(|f| f.kind != FindingKind::Secret || f.confidence >= min);
 }
 
-/// `--baseline FILE`: drops the findings the baseline accepts.
-fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> Result<()> {
+/// The dependency audit's settings from the command line. `deny` is a
+/// report option (it also names `suppression`, which is not a dependency
+/// kind), read with the config's `[deps] deny`.
+fn audit_options(args: &DepsArgs, deny: &[String]) -> deps::AuditOptions {
+    deps::AuditOptions {
+        db: args.db.db.clone(),
+        offline: args.db.offline,
+        max_db_age: args.db.max_db_age,
+        target_os: args.target_os.clone(),
+        target_arch: args.target_arch.clone(),
+        deny: deny.to_vec(),
+        ignore: args.ignore.clone(),
+        yanked: args.yanked,
+        metadata: args.metadata,
+        exclude_dev: args.exclude_dev,
+    }
+}
+
+/// `--baseline FILE`: marks the findings the baseline accepts as
+/// suppressed by it (they stay in the report, and never fail the run).
+/// `shown` names the file in reports (`REV:path` under `--config-rev`).
+fn apply_baseline(
+    path: &Path,
+    shown: &str,
+    outcome: &mut ScanOutcome,
+    console: &Console,
+) -> Result<()> {
     let baseline = Baseline::load(path)?;
     let filtered = baseline.filter(std::mem::take(&mut outcome.findings));
     outcome.findings = filtered.kept;
+    let by = format!("baseline {shown}");
+    outcome
+        .findings
+        .extend(filtered.accepted.into_iter().map(|mut f| {
+            f.suppressed = Some(Suppression::new(SuppressionMechanism::Baseline, by.clone()));
+            f
+        }));
     console.verbose(&format!(
-        "baseline {}: {} findings accepted, {} of {} entries matched nothing",
-        path.display(),
+        "baseline {shown}: {} findings accepted, {} of {} entries matched nothing",
         filtered.suppressed,
         filtered.unmatched.len(),
         baseline.len()
@@ -446,26 +672,80 @@ fn apply_baseline(path: &Path, outcome: &mut ScanOutcome, console: &Console) -> 
 
 /// `tripline baseline`: writes the findings present now (to `-o`, default
 /// `tripline-baseline.json`) instead of a report.
-fn record_baseline(g: &GlobalArgs, outcome: &ScanOutcome, console: &Console) -> Result<ExitCode> {
-    let path = g
+fn record_baseline(args: &ScanArgs, outcome: &ScanOutcome, console: &Console) -> Result<ExitCode> {
+    let path = args
+        .report
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("tripline-baseline.json"));
-    let baseline = Baseline::write(&path, &outcome.findings)?;
+    // What an inline comment or an allowlist already suppresses needs no
+    // entry: the baseline holds what would otherwise fail the run. Nor does
+    // a `suppression-added` finding, which is about one change, not the
+    // code.
+    let findings: Vec<Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none() && f.kind != FindingKind::Suppression)
+        .cloned()
+        .collect();
+    let baseline = Baseline::write(&path, &findings)?;
     console.note(&format!(
         "wrote {} ({} entries for {} findings)",
         path.display(),
         baseline.len(),
-        outcome.findings.len()
+        findings.len()
     ));
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_engine(args: &ScanArgs, config: &Config) -> Result<Engine> {
+/// `--config-rev`: the config file as revision `t` has it (the explicit
+/// `--config` path, else `tripline.toml` at `root`), with its rule paths
+/// read from that revision too. A config path outside the work tree is read
+/// from disk: it is not the revision's.
+fn trusted_config(t: &TrustedTree, explicit: Option<&Path>, root: &Path) -> Result<Config> {
+    let path = explicit.map_or_else(|| root.join(crate::config::DEFAULT_FILE), Path::to_path_buf);
+    let Some(repo_path) = t.repo_path(&path) else {
+        return Config::load(&path);
+    };
+    let shown = t.shown(&repo_path);
+    let mut config = match t.read(&repo_path)? {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("invalid config file {shown}: not UTF-8"))?;
+            Config::parse(&text)
+                .map_err(|e| anyhow::anyhow!("invalid config file {shown}: {}", e.trim_end()))?
+        }
+        None if explicit.is_some() => anyhow::bail!("{shown}: no such file in that revision"),
+        None => Config::default(),
+    };
+    // Paths in the config resolve against its place in the work tree (an
+    // advisory database folder is data, not configuration); the rule files
+    // it names are read from the revision.
+    config.source = Some(path);
+    config.shown_as = Some(shown);
+    config.rules.paths = config
+        .rule_paths()
+        .iter()
+        .map(|p| t.materialize(p))
+        .collect::<Result<_>>()?;
+    Ok(config)
+}
+
+/// `--config-rev`: the revision's `.triplineignore` files under the scan
+/// root, with the problems of their patterns (each names its file).
+fn trusted_ignore(t: &TrustedTree, root: &Path) -> Result<(walk::TrustedIgnore, Vec<ScanError>)> {
+    let files = match t.repo_path(root) {
+        Some(dir) => t.files_named(&dir, walk::IGNORE_FILE)?,
+        None => Vec::new(),
+    };
+    Ok(walk::TrustedIgnore::new(&files))
+}
+
+fn build_engine(args: &ScanArgs, extra_rules: &[PathBuf], config: &Config) -> Result<Engine> {
     let mut extra = config.rule_paths();
-    extra.extend(args.rules.iter().cloned());
+    extra.extend(extra_rules.iter().cloned());
     let mut disabled = config.rules.disable.clone();
-    disabled.extend(args.disable_rule.iter().cloned());
+    disabled.extend(args.secrets.disable_rule.iter().cloned());
     let rules = RuleSet::load(&extra, &disabled)?;
     Engine::new(rules, config)
 }
@@ -482,9 +762,9 @@ fn into_inner<T: Default>(m: Mutex<T>) -> T {
 
 /// Whether the text report gets colour: never when asked not to (`--no-color`,
 /// a non-empty `NO_COLOR`), never into a file or a pipe.
-fn use_color(g: &GlobalArgs) -> bool {
+fn use_color(g: &GlobalArgs, args: &ScanArgs) -> bool {
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !g.no_color && !no_color_env && g.output.is_none() && io::stdout().is_terminal()
+    !g.no_color && !no_color_env && args.report.output.is_none() && io::stdout().is_terminal()
 }
 
 /// Writes the report to stdout, or to `path` whole or not at all: it goes to
@@ -565,9 +845,7 @@ fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tripline-")
-        .tempfile_in(dir)?;
+    let mut tmp = new_file_beside(path, dir)?;
     guard.set(Some(tmp.path().to_path_buf()));
     let written = (|| {
         let mut out = io::BufWriter::new(tmp.as_file_mut());
@@ -579,6 +857,28 @@ fn write_atomically(
     let result = written.and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
     guard.set(None);
     result
+}
+
+/// The temporary file a report is written to before it is renamed to
+/// `path`, with the mode `path` is to have: that of the file it replaces,
+/// else what a new file gets (0666 less the umask: 0644 under 022). The
+/// temporary file's own 0600 would survive the rename, and a report made
+/// in CI by one user could not be read by the upload step running as
+/// another.
+fn new_file_beside(path: &Path, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tripline-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Created with this mode, the kernel applies the umask.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir)?;
+    if let Ok(replaced) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(replaced.permissions())?;
+    }
+    Ok(tmp)
 }
 
 /// Receives files from the walker threads and runs the scanners on them.
@@ -689,8 +989,8 @@ struct Progress {
 impl Progress {
     const DELAY: Duration = Duration::from_secs(1);
 
-    fn start(console: &Console) -> Progress {
-        if console.quiet || !io::stderr().is_terminal() {
+    fn start(console: &Console, wanted: bool) -> Progress {
+        if !wanted || console.quiet || !io::stderr().is_terminal() {
             return Progress {
                 bar: None,
                 bytes: Default::default(),
@@ -732,22 +1032,6 @@ impl Progress {
     }
 }
 
-/// `1234567` → `"1.2 MB"`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,12 +1043,6 @@ mod tests {
         assert!(!is_project_lockfile("target/package/x/Cargo.lock"));
         assert!(!is_project_lockfile("vendor/serde/Cargo.lock"));
         assert!(!is_project_lockfile("Cargo.lock.bak"));
-    }
-
-    #[test]
-    fn bytes_read_as_people_say_them() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_234_567), "1.2 MB");
     }
 
     #[test]

@@ -86,6 +86,33 @@ fn ids(json: &Value) -> BTreeSet<String> {
     found(json).into_iter().map(|(id, _, _)| id).collect()
 }
 
+/// The advisory ids of the findings no ignore suppressed: the ones that can
+/// fail a run.
+fn unsuppressed_ids(json: &Value) -> BTreeSet<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What suppressed each finding of advisory `id` (`suppressed.by`), one
+/// entry per finding; empty when there is no finding of it.
+fn suppressed_by(json: &Value, id: &str) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == id)
+        .map(|f| {
+            assert_eq!(f["suppressed"]["kind"], "external", "{f:#}");
+            f["suppressed"]["by"].as_str().unwrap_or("").to_owned()
+        })
+        .collect()
+}
+
 fn finding<'a>(json: &'a Value, id: &str, path: &str) -> &'a Value {
     json["findings"]
         .as_array()
@@ -445,9 +472,24 @@ ignore = [
     );
     let (out, json) = run_json(dir.path(), &["--ignore", "RUSTSEC-2024-9002"]);
     let err = stderr(&out);
-    let got = ids(&json);
+    let got = unsuppressed_ids(&json);
+    // Ignored advisories are reported as suppressed, never as findings
+    // that count.
     assert!(!got.contains("RUSTSEC-2024-9001"), "ignored until 2999");
     assert!(!got.contains("RUSTSEC-2024-9002"), "--ignore");
+    let by = suppressed_by(&json, "RUSTSEC-2024-9001");
+    assert!(
+        !by.is_empty()
+            && by
+                .iter()
+                .all(|b| b.contains("[deps] ignore of RUSTSEC-2024-9001")),
+        "{by:?}"
+    );
+    let by = suppressed_by(&json, "RUSTSEC-2024-9002");
+    assert!(
+        !by.is_empty() && by.iter().all(|b| b.contains("--ignore RUSTSEC-2024-9002")),
+        "{by:?}"
+    );
     assert!(
         got.contains("RUSTSEC-2024-9006"),
         "expired ignore no longer applies"
@@ -469,7 +511,12 @@ ignore = [
 fn an_ignore_by_alias_applies() {
     let dir = tree_with_config("[deps]\nignore = [{ id = \"CVE-2024-99901\" }]\n");
     let (out, json) = run_json(dir.path(), &[]);
-    assert!(!ids(&json).contains("RUSTSEC-2024-9001"));
+    assert!(!unsuppressed_ids(&json).contains("RUSTSEC-2024-9001"));
+    let by = suppressed_by(&json, "RUSTSEC-2024-9001");
+    assert!(
+        !by.is_empty() && by.iter().all(|b| b.contains("ignore of CVE-2024-99901")),
+        "{by:?}"
+    );
     assert!(!stderr(&out).contains("stale ignore"), "{}", stderr(&out));
 }
 

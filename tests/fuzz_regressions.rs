@@ -45,6 +45,7 @@ fn report_roundtrip_tiny_cvss_is_not_written_as_zero() {
                 ..DependencyInfo::default()
             }),
             secret: None,
+            suppressed: None,
         };
         let outcome = ScanOutcome {
             findings: vec![finding],
@@ -88,6 +89,7 @@ fn report_roundtrip_text_cuts_commit_ids_by_characters() {
             fingerprint: fingerprint(&["x"]),
             dependency: None,
             secret: Some(secret),
+            suppressed: None,
         }],
         ..ScanOutcome::default()
     };

@@ -98,9 +98,22 @@ fn findings(v: &Value) -> Vec<&Value> {
         .collect()
 }
 
-/// (path, line) of each secret finding.
-fn places(v: &Value) -> Vec<(String, u64)> {
+/// The findings nothing suppressed: the ones that can fail a run.
+fn unsuppressed(v: &Value) -> Vec<&Value> {
     findings(v)
+        .into_iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .collect()
+}
+
+/// (path, line) of each finding.
+fn places(v: &Value) -> Vec<(String, u64)> {
+    places_of(&findings(v))
+}
+
+/// (path, line) of each of `found`.
+fn places_of(found: &[&Value]) -> Vec<(String, u64)> {
+    found
         .iter()
         .map(|f| {
             (
@@ -323,7 +336,14 @@ fn baseline_hides_exactly_its_entries_and_survives_line_moves() {
         |r: &Repo| r.tripline(&["secrets", ".", "--baseline", "tripline-baseline.json"]);
     let (out, v) = with_baseline(&r);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(findings(&v).is_empty(), "{v}");
+    // The accepted secret is reported, as suppressed by the baseline.
+    assert!(unsuppressed(&v).is_empty(), "{v}");
+    assert_eq!(findings(&v).len(), 1, "{v}");
+    assert_eq!(
+        findings(&v)[0]["suppressed"],
+        serde_json::json!({"kind": "external", "mechanism": "baseline", "by": "baseline tripline-baseline.json"}),
+        "{v}"
+    );
 
     // The accepted secret moves down three lines: still accepted.
     r.write(
@@ -341,8 +361,17 @@ fn baseline_hides_exactly_its_entries_and_survives_line_moves() {
     );
     let (out, v) = with_baseline(&r);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(places(&v), vec![("app.env".to_owned(), 4)]);
-    assert_eq!(findings(&v)[0]["location"]["start_column"], 44, "{v}");
+    assert_eq!(
+        places_of(&unsuppressed(&v)),
+        vec![("app.env".to_owned(), 4)]
+    );
+    assert_eq!(places(&v), vec![("app.env".to_owned(), 4); 2], "{v}");
+    assert_eq!(unsuppressed(&v)[0]["location"]["start_column"], 44, "{v}");
+    assert_eq!(
+        findings(&v).len(),
+        2,
+        "and the accepted one, suppressed: {v}"
+    );
 
     // -v names baseline entries that matched nothing.
     r.write("app.env", "REGION=eu-west-1\n");

@@ -8,10 +8,10 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use tripline::config::Config;
+use tripline::finding::linehash::line_hashes;
 use tripline::finding::{
     fingerprint, Confidence, Finding, FindingKind, Location, SecretValue, Severity,
 };
-use tripline::report::linehash::line_hashes;
 use tripline::secrets::engine::Engine;
 use tripline::secrets::rules::RuleSet;
 
@@ -220,6 +220,7 @@ fn secret_finding(secret: Option<SecretValue>, excerpt: String) -> Finding {
         fingerprint: fingerprint(&[RULE, "src/main.rs", "x"]),
         dependency: None,
         secret,
+        suppressed: None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use tripline::config::Config;
-use tripline::finding::{Confidence, Finding};
+use tripline::finding::{Confidence, Finding, SuppressionKind, SuppressionMechanism};
 use tripline::secrets::engine::Engine;
 use tripline::secrets::rules::RuleSet;
 use tripline::secrets::validators::base62_checksum;
@@ -282,8 +282,27 @@ fn inline_suppression_markers_each_silence_their_line_only() {
     ] {
         let text = format!("{KEY_LINE} {marker}\nOTHER=AKIAVZ3HRB6QK7XTCW4N\n");
         let found = engine.scan("x.env", text.as_bytes());
-        assert_eq!(found.len(), 1, "{marker}");
-        assert_eq!(found[0].location.start_line, 2, "{marker}");
+        // The marked line's finding is still produced, suppressed in
+        // source; the next line's is not suppressed.
+        let (silenced, reported): (Vec<&Finding>, Vec<&Finding>) =
+            found.iter().partition(|f| f.suppressed.is_some());
+        assert_eq!(reported.len(), 1, "{marker}");
+        assert_eq!(reported[0].location.start_line, 2, "{marker}");
+        assert_eq!(silenced.len(), 1, "{marker}");
+        assert_eq!(silenced[0].location.start_line, 1, "{marker}");
+        let s = silenced[0].suppressed.as_ref().unwrap();
+        assert_eq!(s.kind, SuppressionKind::InSource, "{marker}");
+        assert_eq!(s.mechanism, SuppressionMechanism::InlineComment, "{marker}");
+        assert!(
+            s.by.to_ascii_lowercase().contains(
+                marker
+                    .trim_start_matches(['#', '/', ' '])
+                    .to_ascii_lowercase()
+                    .as_str()
+            ),
+            "{marker}: {}",
+            s.by
+        );
     }
 }
 
@@ -308,7 +327,17 @@ fn config_allowlists_global_and_per_rule() {
     for (config, path, dropped) in cases {
         let engine = engine_keeping(&[], config, &["aws-"]);
         let found = engine.scan(path, KEY_LINE.as_bytes());
-        assert_eq!(found.is_empty(), dropped, "{config} on {path}");
+        // An allowlisted finding is still produced, suppressed externally.
+        let reported = found.iter().filter(|f| f.suppressed.is_none()).count();
+        assert_eq!(reported == 0, dropped, "{config} on {path}");
+        assert_eq!(found.len(), 1, "{config} on {path}");
+        if dropped {
+            let s = found[0].suppressed.as_ref().unwrap();
+            assert_eq!(s.kind, SuppressionKind::External, "{config}");
+            assert_eq!(s.mechanism, SuppressionMechanism::Allowlist, "{config}");
+            let section = config.lines().next().unwrap();
+            assert!(s.by.contains(section), "{config}: {}", s.by);
+        }
     }
 }
 
@@ -346,7 +375,17 @@ paths = ["vendor/**"]
     let found = engine.scan("src/a", KEY_LINE.as_bytes());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].rule_title, "Replaced");
-    assert!(engine.scan("vendor/a", KEY_LINE.as_bytes()).is_empty());
+    // The user rule's own allow table suppresses (a user wrote it), and the
+    // finding says so.
+    let found = engine.scan("vendor/a", KEY_LINE.as_bytes());
+    assert_eq!(found.len(), 1);
+    let s = found[0].suppressed.as_ref().expect("suppressed");
+    assert_eq!(s.kind, SuppressionKind::External);
+    assert!(
+        s.by.contains("mine.toml [allow] paths of rule aws-access-key-id"),
+        "{}",
+        s.by
+    );
 }
 
 #[test]

@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tripline::cli::Format;
+use tripline::finding::linehash::line_hashes;
 use tripline::finding::{
     fingerprint, CommitInfo, Confidence, DependencyInfo, Finding, FindingKind, Location, RuleInfo,
-    ScanError, ScanOutcome, SecretValue, Severity,
+    ScanError, ScanOutcome, SecretValue, Severity, Suppression, SuppressionMechanism,
 };
-use tripline::report::{self, linehash::line_hashes, ReportOptions};
+use tripline::report::Format;
+use tripline::report::{self, ReportOptions};
 
 /// Made up in the shape of a classic GitHub token; not a credential.
 const TOKEN: &str = "ghp_R4nd0mM4d3UpCh4r5F0rT3st1ngOnly0123";
@@ -49,6 +50,7 @@ fn secret_finding(path: &str, content: &str, needle: &str) -> Finding {
         fingerprint: fingerprint(&["github-pat-classic", path, needle]),
         dependency: None,
         secret: Some(value),
+        suppressed: None,
     }
 }
 
@@ -83,6 +85,7 @@ fn outcome_with_findings() -> ScanOutcome {
             date: Some("2024-09-01".into()),
         }),
         secret: None,
+        suppressed: None,
     };
     // As the dependency auditor fills it, from the lockfile it parsed.
     let lockfile = "[[package]]\n".repeat(130);
@@ -103,9 +106,20 @@ fn outcome_with_findings() -> ScanOutcome {
             help_uri: Some("https://docs.github.com/en/authentication".into()),
         },
     );
+    // One of each suppression kind: an inline comment and a baseline.
+    let mut inline = secret_finding("src/tests/fixture.rs", content, TOKEN);
+    inline.suppressed = Some(Suppression::new(
+        SuppressionMechanism::InlineComment,
+        "inline comment `tripline:allow`",
+    ));
+    let mut accepted = secret_finding("conf/old.env", content, TOKEN);
+    accepted.suppressed = Some(Suppression::new(
+        SuppressionMechanism::Baseline,
+        "baseline tripline-baseline.json",
+    ));
     ScanOutcome {
         root: ".".into(),
-        findings: vec![current, dependency, history],
+        findings: vec![current, dependency, history, inline, accepted],
         rules,
         errors: vec![
             ScanError {

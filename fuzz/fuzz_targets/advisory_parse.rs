@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .map(|m| audits[0].tree.packages[m.package].start_line)
         .collect();
-    let hashes = tripline::report::linehash::line_hashes_at(lock.as_bytes(), &lines);
+    let hashes = tripline::finding::linehash::line_hashes_at(lock.as_bytes(), &lines);
     for m in &matches {
         let f = audit::finding(m, &audits[0], Some(&hashes), &settings);
         assert!(f.location.start_line >= 1 && f.location.end_line >= f.location.start_line);

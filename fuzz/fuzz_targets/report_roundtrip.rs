@@ -83,13 +83,14 @@ struct ArbRule {
     help_uri: Option<String>,
 }
 
-const KINDS: [FindingKind; 6] = [
+const KINDS: [FindingKind; 7] = [
     FindingKind::Secret,
     FindingKind::Vulnerability,
     FindingKind::Unmaintained,
     FindingKind::Unsound,
     FindingKind::Yanked,
     FindingKind::Notice,
+    FindingKind::Suppression,
 ];
 const CONFIDENCES: [Confidence; 3] = [Confidence::Low, Confidence::Medium, Confidence::High];
 
@@ -149,6 +150,7 @@ fn build(a: ArbFinding, outcome: &mut ScanOutcome) {
             date: d.date,
         }),
         secret,
+        suppressed: None,
     });
 }
 

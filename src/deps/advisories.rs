@@ -19,10 +19,12 @@ use anyhow::{bail, Context, Result};
 use rustsec::advisory::{Advisory, Versions};
 use rustsec::{Collection, Version, VersionReq};
 
-pub use super::listing_cache::Recheck;
+pub use super::listing_cache::{DbSummary, Recheck};
 use super::{listing_cache, FastSet};
 use crate::finding::ScanError;
-use crate::secrets::walk::open_no_block;
+#[cfg(unix)]
+use crate::source::dir::{open_folder, visible};
+use crate::source::walk::open_no_block;
 
 /// Where `tripline db fetch` clones from unless `[deps] db_url` says otherwise.
 pub const DEFAULT_DB_URL: &str = "https://github.com/rustsec/advisory-db.git";
@@ -284,16 +286,6 @@ fn head_commit(git_dir: &Path) -> Option<String> {
         let (id, r) = line.split_once(' ')?;
         (r == name && is_id(id)).then(|| id.to_string())
     })
-}
-
-/// What a listing of the whole database tells `db info` and the
-/// staleness check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbSummary {
-    /// Advisories in the database (crates and toolchain).
-    pub count: usize,
-    /// See [`DbListing::newest_advisory_date`].
-    pub newest_date: Option<String>,
 }
 
 /// The summary of the database at `db`: remembered in tripline's cache
@@ -658,25 +650,6 @@ fn visit_folders(dir: &Path, visit: &mut dyn FnMut(&str, &str)) {
             list_folder(&fd, &mut file_buf, |file| visit(folder, file));
         }
     });
-}
-
-/// Folder `name` (relative to `at`, or a whole path from `CWD`), opened
-/// for listing; `None` when it cannot be.
-#[cfg(unix)]
-pub(super) fn open_folder(
-    at: impl rustix::fd::AsFd,
-    name: impl rustix::path::Arg,
-) -> Option<rustix::fd::OwnedFd> {
-    use rustix::fs::{Mode, OFlags};
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    rustix::fs::openat(at, name, flags, Mode::empty()).ok()
-}
-
-/// A directory entry's name as text, unless it is a dotfile (or not UTF-8:
-/// no advisory or crate folder is).
-#[cfg(unix)]
-pub(super) fn visible(name: &std::ffi::CStr) -> Option<&str> {
-    name.to_str().ok().filter(|n| !n.starts_with('.'))
 }
 
 #[cfg(not(unix))]

@@ -194,13 +194,16 @@ pub struct Ignores {
 
 struct IgnoreEntry {
     source: &'static str,
+    /// How a suppressed finding names this ignore.
+    by: String,
     used: bool,
 }
 
 impl Ignores {
     /// `--ignore` ids never expire; `[deps] ignore` entries stop applying
     /// after their `until` day, with a warning.
-    pub fn new(cli: &[String], config: &[AdvisoryIgnore]) -> Result<Ignores> {
+    /// `config_name` names the config file in suppressed findings.
+    pub fn new(cli: &[String], config: &[AdvisoryIgnore], config_name: &str) -> Result<Ignores> {
         let today = today();
         let mut active = BTreeMap::new();
         let mut warnings = Vec::new();
@@ -225,10 +228,16 @@ impl Ignores {
                     continue;
                 }
             }
+            let reason = c
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
             active.insert(
                 c.id.clone(),
                 IgnoreEntry {
                     source: "[deps] ignore",
+                    by: format!("{config_name} [deps] ignore of {}{reason}", c.id),
                     used: false,
                 },
             );
@@ -236,6 +245,7 @@ impl Ignores {
         for id in cli {
             active.entry(id.clone()).or_insert(IgnoreEntry {
                 source: "--ignore",
+                by: format!("--ignore {id} on the command line"),
                 used: false,
             });
         }
@@ -246,7 +256,16 @@ impl Ignores {
     /// reads, so that lockfiles can be audited in parallel; the caller
     /// then records each use with [`mark_used`](Self::mark_used).
     pub fn covers(&self, adv: &Advisory) -> bool {
-        ids_of(adv).any(|id| self.active.contains_key(id))
+        self.covering(adv).is_some()
+    }
+
+    /// The suppression of the advisory's findings, when an ignore covers it.
+    pub fn covering(&self, adv: &Advisory) -> Option<crate::finding::Suppression> {
+        let e = ids_of(adv).find_map(|id| self.active.get(id))?;
+        Some(crate::finding::Suppression::new(
+            crate::finding::SuppressionMechanism::AdvisoryIgnore,
+            e.by.clone(),
+        ))
     }
 
     /// Records that the ignores of the advisory's id and aliases applied.
@@ -374,6 +393,7 @@ pub fn finding(
             date: Some(adv.metadata.date.as_str().to_string()),
         }),
         secret: None,
+        suppressed: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Dating a database that is not a git checkout, and counting its
 //! advisories, lists every crate folder (a thousand of them: see
-//! `advisories::DbListing`), and that listing was the largest single cost
+//! the advisory module's `DbListing`), and that listing was the largest single cost
 //! of auditing one lockfile. What it
 //! finds only changes when some folder's entries change, and an entry
 //! added, removed or renamed moves that folder's modification and change
@@ -43,8 +43,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::advisories::DbSummary;
 use crate::finding::lower_hex;
+
+/// What a listing of the whole database tells `db info` and the
+/// staleness check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSummary {
+    /// Advisories in the database (crates and toolchain).
+    pub count: usize,
+    /// The newest advisory's date (see `advisories::DbListing`).
+    pub newest_date: Option<String>,
+}
 
 /// Folders changed this recently (seconds) make a listing not worth
 /// keeping: see the module docs.
@@ -401,7 +410,7 @@ impl FolderTimes {
 /// thousand full paths cost as much as the stats.
 #[cfg(unix)]
 fn folder_times(dir: &Path, visit: &mut dyn FnMut(&str, FolderTimes)) -> Option<FolderTimes> {
-    use super::advisories::{open_folder, visible};
+    use crate::source::dir::{open_folder, visible};
     use rustix::fs::{fstat, statat, AtFlags, FileType, RawDir, CWD};
     use std::mem::MaybeUninit;
     let to_times = |st: &rustix::fs::Stat| FolderTimes {
@@ -773,7 +782,7 @@ mod tests {
     #[cfg(unix)]
     fn folders(db: &Path, cache: &Path, now: SystemTime, listings: &Cell<u32>) -> Vec<String> {
         let crates = db.join("crates");
-        let dir = crate::deps::advisories::open_folder(rustix::fs::CWD, &crates).unwrap();
+        let dir = crate::source::dir::open_folder(rustix::fs::CWD, &crates).unwrap();
         let mut names = crate_folders(db, &dir, cache, now, || {
             listings.set(listings.get() + 1);
             std::fs::read_dir(&crates)

@@ -16,54 +16,15 @@
 //! proc-macro runs. `--locked --offline` keep it from touching the lockfile
 //! or the network.
 //!
-//! The JSON is read with serde into the few fields needed, rather than
-//! through the `cargo_metadata` crate: those fields are stable (format
-//! version 1) and the crate would add a dependency tree for them.
+//! The command is built and its JSON read by the `cargo_metadata` crate
+//! (`MetadataCommand`), with the safety settings above applied to it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-struct Metadata {
-    packages: Vec<MetaPackage>,
-    workspace_members: Vec<String>,
-    resolve: Option<Resolve>,
-}
-
-#[derive(Debug, Deserialize)]
-struct MetaPackage {
-    id: String,
-    name: String,
-    version: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Resolve {
-    nodes: Vec<Node>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Node {
-    id: String,
-    #[serde(default)]
-    deps: Vec<NodeDep>,
-}
-
-#[derive(Debug, Deserialize)]
-struct NodeDep {
-    pkg: String,
-    #[serde(default)]
-    dep_kinds: Vec<DepKind>,
-}
-
-#[derive(Debug, Deserialize)]
-struct DepKind {
-    kind: Option<String>,
-}
+use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, NodeDep, PackageId};
 
 /// The dependency kind of each `(name, version)` built for the host, as
 /// "normal", "build" or "dev". A package absent from the map is not built
@@ -82,55 +43,60 @@ impl DependencyKinds {
 
     /// From `cargo metadata --format-version 1` JSON.
     pub fn from_json(json: &[u8]) -> Result<DependencyKinds> {
-        let meta: Metadata =
-            serde_json::from_slice(json).context("cannot read `cargo metadata` output")?;
-        let Some(resolve) = meta.resolve else {
+        let text = std::str::from_utf8(json).context("`cargo metadata` output is not UTF-8")?;
+        let meta = MetadataCommand::parse(text).context("cannot read `cargo metadata` output")?;
+        DependencyKinds::from_metadata(&meta)
+    }
+
+    fn from_metadata(meta: &Metadata) -> Result<DependencyKinds> {
+        let Some(resolve) = &meta.resolve else {
             bail!("`cargo metadata` gave no dependency graph");
         };
-        let edges: HashMap<&str, &[NodeDep]> = resolve
+        let edges: HashMap<&PackageId, &[NodeDep]> = resolve
             .nodes
             .iter()
-            .map(|n| (n.id.as_str(), n.deps.as_slice()))
+            .map(|n| (&n.id, n.deps.as_slice()))
             .collect();
-        let members: Vec<&str> = meta.workspace_members.iter().map(String::as_str).collect();
+        let members: Vec<&PackageId> = meta.workspace_members.iter().collect();
         // Normal: reachable from a member through normal edges only. Build:
         // reachable once build edges count too (a build script's
         // dependencies are built). Dev: the rest of the resolved graph.
-        let normal = reach(&members, &edges, &[None]);
-        let built = reach(&members, &edges, &[None, Some("build")]);
-        let by_id: HashMap<&str, &MetaPackage> =
-            meta.packages.iter().map(|p| (p.id.as_str(), p)).collect();
+        let normal = reach(&members, &edges, &[DependencyKind::Normal]);
+        let built = reach(
+            &members,
+            &edges,
+            &[DependencyKind::Normal, DependencyKind::Build],
+        );
         let mut kinds = HashMap::new();
-        for id in edges.keys() {
-            let Some(p) = by_id.get(id) else { continue };
-            let kind = if normal.contains(id) {
+        for p in &meta.packages {
+            if !edges.contains_key(&p.id) {
+                continue;
+            }
+            let kind = if normal.contains(&p.id) {
                 "normal"
-            } else if built.contains(id) {
+            } else if built.contains(&p.id) {
                 "build"
             } else {
                 "dev"
             };
-            kinds.insert((p.name.clone(), p.version.clone()), kind);
+            kinds.insert((p.name.to_string(), p.version.to_string()), kind);
         }
         Ok(DependencyKinds { kinds })
     }
 }
 
 fn reach<'a>(
-    members: &[&'a str],
-    edges: &HashMap<&'a str, &'a [NodeDep]>,
-    allowed: &[Option<&str>],
-) -> HashSet<&'a str> {
-    let mut seen: HashSet<&str> = members.iter().copied().collect();
-    let mut queue: VecDeque<&str> = members.iter().copied().collect();
+    members: &[&'a PackageId],
+    edges: &HashMap<&'a PackageId, &'a [NodeDep]>,
+    allowed: &[DependencyKind],
+) -> HashSet<&'a PackageId> {
+    let mut seen: HashSet<&PackageId> = members.iter().copied().collect();
+    let mut queue: VecDeque<&PackageId> = members.iter().copied().collect();
     while let Some(id) = queue.pop_front() {
         for d in edges.get(id).copied().unwrap_or_default() {
-            let ok = d
-                .dep_kinds
-                .iter()
-                .any(|k| allowed.contains(&k.kind.as_deref()));
-            if ok && seen.insert(d.pkg.as_str()) {
-                queue.push_back(d.pkg.as_str());
+            let ok = d.dep_kinds.iter().any(|k| allowed.contains(&k.kind));
+            if ok && seen.insert(&d.pkg) {
+                queue.push_back(&d.pkg);
             }
         }
     }
@@ -150,12 +116,24 @@ pub fn dependency_kinds(lockfile: &Path) -> Result<DependencyKinds> {
         .with_context(|| format!("cannot resolve {}", manifest.display()))?;
     let neutral = neutral_dir();
     let host = host_triple(&neutral)?;
-    let out = neutral_command("cargo", &neutral)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .arg("--filter-platform")
-        .arg(&host)
-        .arg("--manifest-path")
-        .arg(&manifest)
+    // `cargo_path` keeps the `cargo` on PATH, as before: without it the
+    // crate would prefer `$CARGO`.
+    let mut cmd = MetadataCommand::new();
+    cmd.cargo_path("cargo")
+        .current_dir(&neutral)
+        .manifest_path(&manifest)
+        .other_options(vec![
+            "--locked".to_string(),
+            "--offline".to_string(),
+            "--filter-platform".to_string(),
+            host,
+        ]);
+    for (key, value) in NEUTRAL_ENV {
+        cmd.env(*key, *value);
+    }
+    cmd.env_remove("RUSTC");
+    let out = cmd
+        .cargo_command()
         .output()
         .context("cannot run `cargo` for --metadata (is it installed?)")?;
     if !out.status.success() {
@@ -190,17 +168,24 @@ fn host_triple(cwd: &Path) -> Result<String> {
         .context("`rustc -vV` printed no host triple")
 }
 
-/// A command run from `cwd` (never the scanned tree), with rustc pinned to
-/// the one on PATH and every wrapper cleared, whatever a config says.
+/// The environment cargo and rustc run with: rustc pinned to the one on
+/// PATH and every wrapper cleared, whatever a config says (and `RUSTC`
+/// removed).
+const NEUTRAL_ENV: &[(&str, &str)] = &[
+    ("CARGO_BUILD_RUSTC", "rustc"),
+    ("CARGO_BUILD_RUSTC_WRAPPER", ""),
+    ("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER", ""),
+    ("RUSTC_WRAPPER", ""),
+    ("RUSTC_WORKSPACE_WRAPPER", ""),
+    ("CARGO_NET_OFFLINE", "true"),
+];
+
+/// A command run from `cwd` (never the scanned tree), in the neutral
+/// environment.
 fn neutral_command(program: &str, cwd: &Path) -> Command {
     let mut c = Command::new(program);
     c.current_dir(cwd)
-        .env("CARGO_BUILD_RUSTC", "rustc")
-        .env("CARGO_BUILD_RUSTC_WRAPPER", "")
-        .env("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER", "")
-        .env("RUSTC_WRAPPER", "")
-        .env("RUSTC_WORKSPACE_WRAPPER", "")
-        .env("CARGO_NET_OFFLINE", "true")
+        .envs(NEUTRAL_ENV.iter().copied())
         .env_remove("RUSTC");
     c
 }
@@ -213,24 +198,25 @@ mod tests {
     fn kinds_from_the_resolve_graph() {
         let json = br#"{
           "packages": [
-            {"id": "app 0.1.0 (path+file:///w/app)", "name": "app", "version": "0.1.0"},
-            {"id": "serde 1.0.0 (registry)", "name": "serde", "version": "1.0.0"},
-            {"id": "cc 1.0.0 (registry)", "name": "cc", "version": "1.0.0"},
-            {"id": "proptest 1.0.0 (registry)", "name": "proptest", "version": "1.0.0"},
-            {"id": "rand 0.8.0 (registry)", "name": "rand", "version": "0.8.0"}
+            {"id": "app 0.1.0 (path+file:///w/app)", "name": "app", "version": "0.1.0", "dependencies": [], "targets": [], "features": {}, "manifest_path": "/w/Cargo.toml"},
+            {"id": "serde 1.0.0 (registry)", "name": "serde", "version": "1.0.0", "dependencies": [], "targets": [], "features": {}, "manifest_path": "/w/Cargo.toml"},
+            {"id": "cc 1.0.0 (registry)", "name": "cc", "version": "1.0.0", "dependencies": [], "targets": [], "features": {}, "manifest_path": "/w/Cargo.toml"},
+            {"id": "proptest 1.0.0 (registry)", "name": "proptest", "version": "1.0.0", "dependencies": [], "targets": [], "features": {}, "manifest_path": "/w/Cargo.toml"},
+            {"id": "rand 0.8.0 (registry)", "name": "rand", "version": "0.8.0", "dependencies": [], "targets": [], "features": {}, "manifest_path": "/w/Cargo.toml"}
           ],
           "workspace_members": ["app 0.1.0 (path+file:///w/app)"],
-          "resolve": {"nodes": [
-            {"id": "app 0.1.0 (path+file:///w/app)", "deps": [
-              {"pkg": "serde 1.0.0 (registry)", "dep_kinds": [{"kind": null}]},
-              {"pkg": "cc 1.0.0 (registry)", "dep_kinds": [{"kind": "build"}]},
-              {"pkg": "proptest 1.0.0 (registry)", "dep_kinds": [{"kind": "dev"}]},
-              {"pkg": "rand 0.8.0 (registry)", "dep_kinds": [{"kind": "dev"}, {"kind": null}]}
+          "workspace_root": "/w", "target_directory": "/w/target", "version": 1,
+          "resolve": {"root": null, "nodes": [
+            {"id": "app 0.1.0 (path+file:///w/app)", "dependencies": [], "features": [], "deps": [
+              {"name": "serde", "pkg": "serde 1.0.0 (registry)", "dep_kinds": [{"kind": null}]},
+              {"name": "cc", "pkg": "cc 1.0.0 (registry)", "dep_kinds": [{"kind": "build"}]},
+              {"name": "proptest", "pkg": "proptest 1.0.0 (registry)", "dep_kinds": [{"kind": "dev"}]},
+              {"name": "rand", "pkg": "rand 0.8.0 (registry)", "dep_kinds": [{"kind": "dev"}, {"kind": null}]}
             ]},
-            {"id": "serde 1.0.0 (registry)", "deps": []},
-            {"id": "cc 1.0.0 (registry)", "deps": []},
-            {"id": "proptest 1.0.0 (registry)", "deps": []},
-            {"id": "rand 0.8.0 (registry)", "deps": []}
+            {"id": "serde 1.0.0 (registry)", "dependencies": [], "features": [], "deps": []},
+            {"id": "cc 1.0.0 (registry)", "dependencies": [], "features": [], "deps": []},
+            {"id": "proptest 1.0.0 (registry)", "dependencies": [], "features": [], "deps": []},
+            {"id": "rand 0.8.0 (registry)", "dependencies": [], "features": [], "deps": []}
           ]}
         }"#;
         let k = DependencyKinds::from_json(json).unwrap();

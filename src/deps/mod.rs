@@ -7,6 +7,11 @@
 //! the crates.io index which locked versions are yanked (see `yanked`). It
 //! never runs cargo or anything from the scanned tree (only `--metadata`
 //! does, see `metadata`), and it never formats output.
+//!
+//! A scanner: it may use `finding`, `config` and `source`, never `secrets`,
+//! `report`, `scan`, `cli` or `commands`. Its settings arrive as an
+//! [`AuditOptions`]; `tripline db fetch|info` live in `commands::db`.
+//! Inside, `advisories` uses `listing_cache`, never the reverse.
 
 pub mod advisories;
 pub mod audit;
@@ -17,14 +22,12 @@ pub mod yanked;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{DbCommand, GlobalArgs, ScanArgs};
 use crate::config::Config;
+use crate::finding::linehash::line_hashes_at;
 use crate::finding::{Finding, FindingKind, RuleInfo, ScanError};
-use crate::report::linehash::line_hashes_at;
 
 use self::advisories::{DbLocation, DEFAULT_DB_URL, DEFAULT_MAX_AGE_DAYS};
 use self::audit::{Ignores, LockfileAudit, MatchSettings};
@@ -38,6 +41,21 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// The sets of an audit, hashed as [`FastMap`] is.
 pub(crate) type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
+/// The error of [`audit`] when the advisory database is needed (there are
+/// lockfiles) but can be neither opened nor fetched: a caller with other
+/// work done (the secrets half of `tripline scan`) can still report that,
+/// and this as what is missing. Shows as the error it wraps.
+#[derive(Debug)]
+pub struct DatabaseUnavailable(pub anyhow::Error);
+
+impl std::fmt::Display for DatabaseUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for DatabaseUnavailable {}
+
 /// What the dependency half of a scan produced.
 #[derive(Debug, Default)]
 pub struct DepsOutcome {
@@ -48,9 +66,34 @@ pub struct DepsOutcome {
     pub lockfiles_audited: u64,
 }
 
+/// The audit's settings from the command line: plain values, so that the
+/// scanner never sees the command line (the command layer fills this from
+/// its arguments). The config's `[deps]` table is read beside it.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// The advisory database (`--db`); else the config's, else the default.
+    pub db: Option<PathBuf>,
+    /// Never touch the network.
+    pub offline: bool,
+    /// Warn when the database is older than this many days.
+    pub max_db_age: Option<u64>,
+    pub target_os: Option<String>,
+    pub target_arch: Option<String>,
+    /// Informational kinds that fail the run (`--deny`).
+    pub deny: Vec<String>,
+    /// Advisory ids to ignore (`--ignore`).
+    pub ignore: Vec<String>,
+    /// Ask the crates.io index which locked versions are yanked.
+    pub yanked: bool,
+    /// Dependency kinds and platforms from `cargo metadata`.
+    pub metadata: bool,
+    /// With `metadata`: drop findings in dev-only dependencies.
+    pub exclude_dev: bool,
+}
+
 /// Informational dependency kinds the user made fatal (`--deny`,
 /// `[deps] deny`), for [`Finding::fails_at`]. Unknown names are an error.
-pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>> {
+pub fn denied_kinds(args: &AuditOptions, config: &Config) -> Result<Vec<FindingKind>> {
     let mut out = Vec::new();
     for k in args.deny.iter().chain(&config.deps.deny) {
         let kind = match k.trim() {
@@ -58,8 +101,9 @@ pub fn denied_kinds(args: &ScanArgs, config: &Config) -> Result<Vec<FindingKind>
             "unsound" => FindingKind::Unsound,
             "notice" => FindingKind::Notice,
             "yanked" => FindingKind::Yanked,
+            "suppression" => FindingKind::Suppression,
             other => bail!(
-                "unknown kind `{other}` in --deny / [deps] deny (expected unmaintained, unsound, notice or yanked)"
+                "unknown kind `{other}` in --deny / [deps] deny (expected unmaintained, unsound, notice, yanked or suppression)"
             ),
         };
         if !out.contains(&kind) {
@@ -83,7 +127,7 @@ pub struct AgeCheck {
 impl AgeCheck {
     /// Starts dating the database `deps` will use. `None` when there is none
     /// yet: the audit fetches one, and dates it then.
-    pub fn start(args: &ScanArgs, config: &Config) -> Option<AgeCheck> {
+    pub fn start(args: &AuditOptions, config: &Config) -> Option<AgeCheck> {
         let loc = advisories::locate(args.db.as_deref(), config);
         if !advisories::is_database(&loc.path) {
             return None;
@@ -134,7 +178,7 @@ fn run_when_idle() {
 /// What every step of one audit run reads.
 struct AuditRun<'a> {
     root: &'a Path,
-    args: &'a ScanArgs,
+    args: &'a AuditOptions,
     settings: &'a MatchSettings,
     /// How many threads parsing, loading and hashing may use.
     threads: usize,
@@ -147,7 +191,7 @@ struct AuditRun<'a> {
 pub fn audit(
     root: &Path,
     lockfiles: &[PathBuf],
-    args: &ScanArgs,
+    args: &AuditOptions,
     config: &Config,
     threads: usize,
     age_check: Option<AgeCheck>,
@@ -163,7 +207,7 @@ pub fn audit(
             .or(config.deps.target_arch.as_deref()),
         config.deps.informational_severity,
     )?;
-    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore)?;
+    let mut ignores = Ignores::new(&args.ignore, &config.deps.ignore, &config.name())?;
     if args.yanked && args.offline {
         bail!("--yanked checks crates.io's index over the network, which --offline forbids; drop one of them");
     }
@@ -199,45 +243,41 @@ pub fn audit(
 
     let loc = advisories::locate(args.db.as_deref(), config);
     let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
-    advisories::ensure(&loc, args.offline, url)?;
+    advisories::ensure(&loc, args.offline, url).map_err(DatabaseUnavailable)?;
     // Parsing the lockfiles and listing the database's crate folders need
     // nothing from each other. Nor does loading advisories need the parse:
     // the crates a lockfile locks can be read off its `name = "..."` lines.
-    // So the thread that lists the folders goes on to load the advisories
-    // of those crates while the others parse, and they join it when they
-    // are done: with one lockfile, loading used to wait for the whole parse
-    // with a core idle. The versions on the lines after the names let it
-    // skip advisories that cannot apply. Names and versions are checked
-    // against the parse below.
-    let index_cell = std::sync::OnceLock::new();
-    let open_index = || index_cell.get_or_init(|| advisories::DbIndex::open(&loc.path));
-    let loading: ClaimQueue<GuessedCrate<'_>, advisories::CrateAdvisories> = ClaimQueue::new();
-    let load_guessed = |index: &advisories::DbIndex| {
-        loading.items_or(|| guess_crates(&contents, index));
-        loading.work(
-            |(name, versions)| index.load_crate(name, versions.as_deref()),
-            |(name, _)| index.load_panicked(name),
-        );
-    };
-    let parsed = std::thread::scope(|s| {
-        let early = s.spawn(|| load_guessed(open_index()));
-        let parsed = parse_all(&contents, threads);
-        // Waits for the index if the first thread is still listing.
-        let index = open_index();
-        let helpers: Vec<_> = (2..threads)
-            .map(|_| s.spawn(|| load_guessed(index)))
-            .collect();
-        load_guessed(index);
-        // Loading panics are caught per crate; one elsewhere on those
-        // threads (listing the folders) costs nothing, as this thread
-        // listed them again and worked the queue to its end.
-        for worker in helpers.into_iter().chain([early]) {
-            let _ = worker.join();
-        }
-        parsed
+    // So `rayon::join` runs the two side by side: the parse on one worker,
+    // the listing and then the loading of those crates on another, and a
+    // worker done with its side steals crates to load: with one lockfile,
+    // loading used to wait for the whole parse with a core idle. The
+    // versions on the lines after the names let it skip advisories that
+    // cannot apply. Names and versions are checked against the parse
+    // below. One pool of `threads` workers serves every data-parallel step
+    // of the audit (parse, load, match), started only when there is a
+    // lockfile to audit.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("tripline-deps-{i}"))
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the audit's threads: {e}"))?;
+    let (parsed, (db_index, mut guessed)) = pool.install(|| {
+        rayon::join(
+            || parse_all(&contents, threads),
+            || {
+                let index = advisories::DbIndex::open(&loc.path);
+                let guesses = guess_crates(&contents, &index);
+                let loaded = map_claimed(
+                    &guesses,
+                    threads,
+                    |(name, versions)| index.load_crate(name, versions.as_deref()),
+                    |(name, _)| index.load_panicked(name),
+                );
+                let guessed: Vec<_> = guesses.into_iter().zip(loaded).collect();
+                (index, guessed)
+            },
+        )
     });
-    let db_index = index_cell.into_inner().unwrap_or_default();
-    let mut guessed = loading.into_results();
     let mut audits: Vec<LockfileAudit<'_>> = Vec::new();
     for ((rel, bytes), parsed) in contents.iter().zip(parsed) {
         match parsed {
@@ -274,7 +314,7 @@ pub fn audit(
         .collect();
     let (mut advisories, mut load_errors) =
         advisories::sort_loaded(guessed.into_iter().map(|(_, loaded)| loaded));
-    let (more, more_errors) = db_index.load_for_crates(missed, threads);
+    let (more, more_errors) = pool.install(|| db_index.load_for_crates(missed, threads));
     advisories.extend(more);
     load_errors.extend(more_errors);
     out.errors.extend(load_errors);
@@ -304,7 +344,8 @@ pub fn audit(
             settings: &settings,
             threads,
         };
-        let result = audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out);
+        let result =
+            pool.install(|| audit_with_db(&run, &audits, &advisories, &mut ignores, &mut out));
         // A panic while dating only loses the warning.
         let age = match (age_check, late_age) {
             (Some(check), _) => {
@@ -454,97 +495,35 @@ fn distinct_sorted<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     distinct
 }
 
-/// `work` over every item on up to `threads` threads, the results in the
-/// order of `items` (see [`ClaimQueue`]). The calling thread works too,
-/// and no more threads start than there are items, so one item (one
-/// lockfile, or one core) starts no thread: each costs a stack and a
-/// malloc arena, which in an audit of a few milliseconds is not noise.
+/// `work` over every item on up to `threads` threads (rayon's work
+/// stealing, so items of uneven cost, a crate with one advisory and one
+/// with forty, keep every thread busy to the end), the results in the
+/// order of `items`. Inside a rayon pool (the audit's) it uses that pool;
+/// elsewhere it starts one of at most `threads` threads, and none at all
+/// for one item or one thread. An item whose work panics gives
+/// `on_panic(item)` instead, and the others go on.
 pub(crate) fn map_claimed<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     work: impl Fn(&T) -> R + Sync,
     on_panic: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let queue = ClaimQueue::new();
-    queue.items_or(|| items.iter().collect());
-    let work = |item: &&T| work(item);
-    let on_panic = |item: &&T| on_panic(item);
-    let helpers = threads.min(items.len()).saturating_sub(1);
-    std::thread::scope(|s| {
-        for _ in 0..helpers {
-            s.spawn(|| queue.work(&work, &on_panic));
-        }
-        queue.work(&work, &on_panic);
-    });
-    queue.into_results().into_iter().map(|(_, r)| r).collect()
-}
-
-/// Work that threads share out one item at a time: each claims the next
-/// unclaimed item when it is done with its last, so items of uneven cost
-/// (a crate with one advisory and one with forty, a small lockfile and a
-/// large one) keep every thread busy to the end; with fixed halves one
-/// thread sat idle for a fifth of the loading. Threads may join at any
-/// time, and the list of items is made by whichever comes first, so a
-/// thread that is early can start before the others are free. An item
-/// whose work panics gives `on_panic(item)` instead.
-pub(crate) struct ClaimQueue<T, R> {
-    items: std::sync::OnceLock<Vec<T>>,
-    next: std::sync::atomic::AtomicUsize,
-    done: std::sync::Mutex<Vec<(usize, R)>>,
-}
-
-impl<T: Sync, R: Send> ClaimQueue<T, R> {
-    pub fn new() -> ClaimQueue<T, R> {
-        ClaimQueue {
-            items: std::sync::OnceLock::new(),
-            next: std::sync::atomic::AtomicUsize::new(0),
-            done: std::sync::Mutex::new(Vec::new()),
-        }
+    use rayon::prelude::*;
+    let one = |item: &T| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)))
+            .unwrap_or_else(|_| on_panic(item))
+    };
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(one).collect();
     }
-
-    /// The items: made by `make`, unless a thread made them already (or is
-    /// making them: then this waits for it).
-    pub fn items_or(&self, make: impl FnOnce() -> Vec<T>) -> &[T] {
-        self.items.get_or_init(make)
+    if rayon::current_thread_index().is_some() {
+        return items.par_iter().map(one).collect();
     }
-
-    /// Claims and works items until none is left; nothing before the items
-    /// are made.
-    pub fn work(&self, work: impl Fn(&T) -> R, on_panic: impl Fn(&T) -> R) {
-        let Some(items) = self.items.get() else {
-            return;
-        };
-        let mut done = Vec::new();
-        loop {
-            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(item) = items.get(i) else {
-                break;
-            };
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)))
-                .unwrap_or_else(|_| on_panic(item));
-            done.push((i, result));
-        }
-        // A poisoned lock only means another thread panicked while pushing
-        // its results; what is in it is still whole.
-        let mut all = self.done.lock().unwrap_or_else(|e| e.into_inner());
-        all.extend(done);
-    }
-
-    /// Each item with its result, in the order of the items; an item no
-    /// thread got to is left out.
-    pub fn into_results(self) -> Vec<(T, R)> {
-        let mut done = self.done.into_inner().unwrap_or_else(|e| e.into_inner());
-        done.sort_unstable_by_key(|&(i, _)| i);
-        let mut items: Vec<Option<T>> = self
-            .items
-            .into_inner()
-            .unwrap_or_default()
-            .into_iter()
-            .map(Some)
-            .collect();
-        done.into_iter()
-            .filter_map(|(i, r)| Some((items.get_mut(i)?.take()?, r)))
-            .collect()
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| items.par_iter().map(one).collect()),
+        // No thread could start: the work is still done, on this one.
+        Err(_) => items.iter().map(one).collect(),
     }
 }
 
@@ -640,14 +619,15 @@ fn audit_with_db(
     Ok(dep_kinds)
 }
 
-/// What one lockfile's audit found: each match not ignored with its
-/// finding, and the ignored advisories that matched (for the stale check).
+/// What one lockfile's audit found: each match with its finding (an
+/// ignored advisory's marked suppressed, so that reports keep a trace of
+/// it), and the ignored advisories that matched (for the stale check).
 struct LockfileFindings<'a> {
     found: Vec<(audit::Match<'a>, Finding)>,
     ignored: Vec<&'a rustsec::Advisory>,
 }
 
-/// Matches one lockfile, drops what is ignored, and makes the findings,
+/// Matches one lockfile, marks what is ignored, and makes the findings,
 /// with the GitHub line hashes of the matched packages' first lines:
 /// everything a lockfile's audit needs that no other lockfile does, so
 /// that lockfiles are audited in parallel (with fifty, making findings one
@@ -659,17 +639,7 @@ fn lockfile_findings<'a>(
     settings: &MatchSettings,
 ) -> LockfileFindings<'a> {
     let mut ignored = Vec::new();
-    let matches: Vec<audit::Match<'a>> = candidates
-        .matches_in(&lf.tree, settings)
-        .into_iter()
-        .filter(|m| {
-            let covered = ignores.covers(m.advisory);
-            if covered {
-                ignored.push(m.advisory);
-            }
-            !covered
-        })
-        .collect();
+    let matches: Vec<audit::Match<'a>> = candidates.matches_in(&lf.tree, settings);
     let lines: Vec<u32> = matches
         .iter()
         .map(|m| lf.tree.packages[m.package].start_line)
@@ -682,7 +652,11 @@ fn lockfile_findings<'a>(
     let found = matches
         .into_iter()
         .map(|m| {
-            let f = audit::finding(&m, lf, Some(&hashes), settings);
+            let mut f = audit::finding(&m, lf, Some(&hashes), settings);
+            f.suppressed = ignores.covering(m.advisory);
+            if f.suppressed.is_some() {
+                ignored.push(m.advisory);
+            }
             (m, f)
         })
         .collect();
@@ -706,64 +680,6 @@ fn staleness_warning(
             age.date
         )
     })
-}
-
-/// `tripline db fetch|info`.
-pub fn run_db_command(
-    cmd: &DbCommand,
-    global: &GlobalArgs,
-    config: &Config,
-) -> anyhow::Result<ExitCode> {
-    let loc = advisories::locate(None, config);
-    let url = config.deps.db_url.as_deref().unwrap_or(DEFAULT_DB_URL);
-    match cmd {
-        DbCommand::Fetch => {
-            // Fetch into ours, never over cargo-audit's copy that `locate`
-            // may fall back to for reading.
-            let loc = DbLocation {
-                path: config
-                    .deps
-                    .db
-                    .as_deref()
-                    .map_or_else(advisories::default_cache_path, |p| config.resolve(p)),
-                explicit: config.deps.db.is_some(),
-            };
-            if !global.quiet {
-                eprintln!("tripline: fetching {url} into {}", loc.path.display());
-            }
-            advisories::fetch(&loc.path, url)?;
-            print_info(&loc)?;
-        }
-        DbCommand::Info => {
-            if !advisories::is_database(&loc.path) {
-                bail!(
-                    "no advisory database at {}; run `tripline db fetch`, or set [deps] db in tripline.toml",
-                    loc.path.display()
-                );
-            }
-            print_info(&loc)?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_info(loc: &DbLocation) -> Result<()> {
-    // `db info` is asked for after an update: every folder is checked.
-    let summary = advisories::summarize(&loc.path, advisories::Recheck::Always);
-    let age = advisories::age(&loc.path, Some(&summary));
-    println!("path:       {}", loc.path.display());
-    println!(
-        "commit:     {}",
-        age.as_ref()
-            .and_then(|a| a.commit.as_deref())
-            .unwrap_or("(not a git checkout)")
-    );
-    match &age {
-        Some(a) => println!("date:       {} ({})", a.date, a.judged_by),
-        None => println!("date:       unknown"),
-    }
-    println!("advisories: {}", summary.count);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! This module does not read the advisory database, keeps no cache, and
 //! never runs cargo. It is the only part of tripline that speaks HTTP.
 
-use crate::report::linehash::line_hashes_at;
+use crate::finding::linehash::line_hashes_at;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -617,6 +617,7 @@ pub fn findings(
                     date: None,
                 }),
                 secret: None,
+                suppressed: None,
             });
         }
         let found = &mut out.findings[first_of_lockfile..];

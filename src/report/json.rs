@@ -2,7 +2,8 @@
 //!
 //! Shape: `{version, tool, scan: {root, duration_ms, files_scanned,
 //! bytes_scanned, files_skipped, lockfiles_audited}, findings: [...],
-//! errors: [...], warnings: [...]}`. `version` is the document format's
+//! errors: [...], warnings: [...]}`, and `partial: true` when a part of
+//! the scan did not run (its reason is among the `errors`). `version` is the document format's
 //! version, bumped only when a field changes meaning or goes away.
 
 use std::io::{self, Write};
@@ -21,8 +22,12 @@ struct Document<'a> {
     tool: Tool,
     scan: ScanSummary<'a>,
     findings: Vec<JsonFinding<'a>>,
-    errors: &'a [ScanError],
+    /// The outcome's errors, then why each part that did not run did not.
+    errors: Vec<&'a ScanError>,
     warnings: &'a [String],
+    /// A part of the scan did not run; absent when everything ran.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    partial: bool,
 }
 
 #[derive(Serialize)]
@@ -77,8 +82,9 @@ pub fn write(outcome: &ScanOutcome, opts: &ReportOptions, out: &mut dyn Write) -
                     .map(|s| s.expose()),
             })
             .collect(),
-        errors: &outcome.errors,
+        errors: outcome.errors.iter().chain(&outcome.not_run).collect(),
         warnings: &outcome.warnings,
+        partial: !outcome.not_run.is_empty(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)

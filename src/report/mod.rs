@@ -3,16 +3,27 @@
 //! A report reads the outcome and writes bytes; it never touches the scanned
 //! files (everything it needs, the GitHub line hash included, is in the
 //! findings) and never prints a secret value unless `show_secrets` is set.
+//!
+//! Reports sit below the command layer (`scan`, `commands`, `cli`) and above
+//! the finding model: they may use `finding` and nothing of the scanners,
+//! the pipeline or the command line. The command line takes its `--format`
+//! values from [`Format`] here.
 
 use std::io::{self, Write};
 
-use crate::cli::Format;
 use crate::finding::ScanOutcome;
 
 pub mod json;
-pub mod linehash;
 pub mod sarif;
 pub mod text;
+
+/// The report formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
 
 /// How to render, independent of what was scanned.
 #[derive(Clone, Debug, Default)]

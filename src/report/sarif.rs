@@ -7,7 +7,7 @@
 //! `security-severity` as a numeric string and at most 10 tags; every result
 //! with a repo-relative, percent-encoded location under `%SRCROOT%`, a region
 //! whose lines and columns are 1-based, `primaryLocationLineHash` (computed by
-//! the scanner with `report::linehash`) and tripline's own content
+//! the scanner with `finding::linehash`) and tripline's own content
 //! fingerprint; at most 25,000 results.
 //!
 //! Decisions worth knowing when reading an upload:
@@ -21,6 +21,12 @@
 //! - Messages name the rule and the file (and the commit, for history), never
 //!   the secret; the masked excerpt is a result property. The raw value is
 //!   added as the `secret` property only under `--show-secrets`.
+//! - A suppressed finding is a result with one `suppressions` entry: `kind`
+//!   `inSource` for an inline comment, `external` for configuration, a
+//!   baseline or an advisory ignore, `status` `accepted`, and a
+//!   `justification` naming the mechanism (and, for configuration, the file
+//!   and key). GitHub then records the alert as dismissed instead of never
+//!   seeing it.
 //!
 //! This module does not read scanned files and does not decide what is a
 //! finding; it renders a [`ScanOutcome`].
@@ -34,7 +40,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location as SarifLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
-    Tool, ToolComponent,
+    Suppression as SarifSuppression, Tool, ToolComponent,
 };
 
 use super::ReportOptions;
@@ -83,15 +89,17 @@ pub fn write(outcome: &ScanOutcome, opts: &ReportOptions, out: &mut dyn Write) -
 }
 
 /// The findings to report, in the outcome's order: all of them, or when
-/// there are more than `limit`, the `limit` most severe (ties keep the
-/// outcome's order).
+/// there are more than `limit`, the `limit` most severe, unsuppressed ones
+/// first (ties keep the outcome's order).
 fn most_severe(findings: &[Finding], limit: usize) -> Vec<&Finding> {
     if findings.len() <= limit {
         return findings.iter().collect();
     }
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    // A stable sort: equal severities stay in the outcome's order.
-    order.sort_by(|&a, &b| findings[b].severity.cmp(&findings[a].severity));
+    // A stable sort: equal severities stay in the outcome's order. What
+    // fails the run goes before what is suppressed.
+    let key = |f: &Finding| (f.suppressed.is_none(), f.severity);
+    order.sort_by(|&a, &b| key(&findings[b]).cmp(&key(&findings[a])));
     order.truncate(limit);
     order.sort_unstable();
     order.into_iter().map(|i| &findings[i]).collect()
@@ -149,11 +157,13 @@ fn build(outcome: &ScanOutcome, findings: &[&Finding], opts: &ReportOptions) -> 
 }
 
 /// The scan itself: it ran to the end (a file it could not read is a
-/// notification, not a failed run), with every scan error and warning as a
-/// notification, so that a reader of the SARIF file sees what was not
-/// scanned (an unreadable file, a stale advisory database).
+/// notification, not a failed run) unless a whole part of it did not run
+/// (the dependency audit without its database: `executionSuccessful` is
+/// false), with every scan error and warning as a notification, so that a
+/// reader of the SARIF file sees what was not scanned (an unreadable file,
+/// a stale advisory database, the missing database).
 fn invocation(outcome: &ScanOutcome) -> Invocation {
-    let errors = outcome.errors.iter().map(|e| {
+    let errors = outcome.errors.iter().chain(&outcome.not_run).map(|e| {
         let mut n = Notification::builder()
             .message(Message::builder().text(e.message.clone()).build())
             .level(json!("error"))
@@ -182,7 +192,9 @@ fn invocation(outcome: &ScanOutcome) -> Invocation {
             .build()
     });
     let notifications: Vec<Notification> = errors.chain(warnings).collect();
-    let mut invocation = Invocation::builder().execution_successful(true).build();
+    let mut invocation = Invocation::builder()
+        .execution_successful(outcome.not_run.is_empty())
+        .build();
     invocation.tool_execution_notifications = Some(notifications).filter(|n| !n.is_empty());
     invocation
 }
@@ -336,7 +348,7 @@ fn result(f: &Finding, rule_index: i64, opts: &ReportOptions) -> SarifResult {
     }
     fingerprints.insert("tripline/v1".to_string(), f.fingerprint.clone());
 
-    SarifResult::builder()
+    let mut result = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(rule_index)
         .level(level(f.severity))
@@ -346,7 +358,15 @@ fn result(f: &Finding, rule_index: i64, opts: &ReportOptions) -> SarifResult {
             .build()])
         .partial_fingerprints(fingerprints)
         .properties(result_properties(f, opts))
-        .build()
+        .build();
+    result.suppressions = f.suppressed.as_ref().map(|s| {
+        vec![SarifSuppression::builder()
+            .kind(json!(s.kind.as_str()))
+            .status(json!("accepted"))
+            .justification(format!("Suppressed by {}", s.by))
+            .build()]
+    });
+    result
 }
 
 /// The region of a finding. Secrets are exact spans (end column exclusive,
@@ -375,6 +395,12 @@ fn region(f: &Finding) -> Region {
 /// never the secret.
 fn message(f: &Finding) -> String {
     let path = &f.location.path;
+    if f.kind == FindingKind::Suppression {
+        return format!(
+            "{} in {path}: {}. Review it: it silences findings from now on.",
+            f.rule_title, f.excerpt
+        );
+    }
     match &f.dependency {
         None => {
             let mut text = format!("{} found in {path}", f.rule_title);
@@ -399,7 +425,7 @@ fn message(f: &Finding) -> String {
                 FindingKind::Unsound => "is unsound",
                 FindingKind::Yanked => "is yanked",
                 FindingKind::Notice => "has an advisory notice",
-                FindingKind::Secret => "has an advisory",
+                FindingKind::Secret | FindingKind::Suppression => "has an advisory",
             };
             let mut text = format!(
                 "{}@{} {what}: {} ({}), locked in {path}.",
@@ -462,6 +488,9 @@ fn result_properties(f: &Finding, opts: &ReportOptions) -> PropertyBag {
     }
     if let Some(blob) = &f.location.blob {
         p.insert("blob".into(), json!(blob));
+    }
+    if let Some(s) = &f.suppressed {
+        p.insert("suppressedBy".into(), json!(s.by));
     }
     if opts.show_secrets {
         if let Some(secret) = &f.secret {
@@ -559,10 +588,10 @@ fn truncate_chars(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::linehash::line_hashes;
     use crate::finding::{
         fingerprint, CommitInfo, DependencyInfo, Location, ScanError, SecretValue,
     };
-    use crate::report::linehash::line_hashes;
 
     /// Made up in the shape of a classic GitHub token; not a credential.
     const TOKEN: &str = "ghp_Zq3Xv8Lm2Np5Rt7Wy9Bc4Df6Gh1Jk0Ms8Qua";
@@ -593,6 +622,7 @@ mod tests {
             fingerprint: fingerprint(&[rule, path, value.expose()]),
             dependency: None,
             secret: Some(value),
+            suppressed: None,
         }
     }
 
@@ -625,6 +655,7 @@ mod tests {
             ]),
             dependency: Some(dep),
             secret: None,
+            suppressed: None,
         }
     }
 
@@ -907,6 +938,33 @@ mod tests {
     }
 
     #[test]
+    fn suppressed_findings_are_results_with_one_suppression() {
+        use crate::finding::{Suppression, SuppressionMechanism};
+        let mut o = outcome();
+        o.findings[0].suppressed = Some(Suppression::new(
+            SuppressionMechanism::InlineComment,
+            "inline comment `tripline:allow`",
+        ));
+        o.findings[1].suppressed = Some(Suppression::new(
+            SuppressionMechanism::AdvisoryIgnore,
+            "tripline.toml [deps] ignore of RUSTSEC-2099-0001",
+        ));
+        let (_, doc) = render(&o, &ReportOptions::default());
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), o.findings.len());
+        assert_eq!(
+            results[0]["suppressions"],
+            json!([{
+                "kind": "inSource",
+                "status": "accepted",
+                "justification": "Suppressed by inline comment `tripline:allow`"
+            }])
+        );
+        assert_eq!(results[1]["suppressions"][0]["kind"], "external");
+        assert!(results[2].get("suppressions").is_none());
+    }
+
+    #[test]
     fn show_secrets_puts_the_value_in_properties_only() {
         let opts = ReportOptions {
             show_secrets: true,
@@ -976,6 +1034,17 @@ mod tests {
         // Critical, high, and both mediums; the order of the outcome stays.
         assert_eq!(kept, ["1", "2", "3", "4"]);
         assert_eq!(most_severe(&findings, 10).len(), 6);
+
+        // A suppressed finding goes after every unsuppressed one.
+        findings[1].suppressed = Some(crate::finding::Suppression::new(
+            crate::finding::SuppressionMechanism::Baseline,
+            "baseline b.json",
+        ));
+        let kept: Vec<&str> = most_severe(&findings, 5)
+            .iter()
+            .map(|f| f.excerpt.as_str())
+            .collect();
+        assert_eq!(kept, ["0", "2", "3", "4", "5"]);
     }
 
     #[test]

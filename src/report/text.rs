@@ -3,7 +3,8 @@
 //!
 //! Colour is decided by the caller (`ReportOptions::color`); this module
 //! only knows which parts to colour. Secrets appear masked unless
-//! `show_secrets` is set.
+//! `show_secrets` is set. Suppressed findings are counted per mechanism in
+//! the summary and listed (marked as such) only under `verbose`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -11,7 +12,7 @@ use std::io::{self, Write};
 use termcolor::{Ansi, Color, ColorSpec, NoColor, WriteColor};
 
 use super::ReportOptions;
-use crate::finding::{Finding, FindingKind, ScanOutcome, Severity};
+use crate::finding::{Finding, FindingKind, ScanOutcome, Severity, SuppressionMechanism};
 
 pub fn write(outcome: &ScanOutcome, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     if opts.color {
@@ -24,7 +25,9 @@ pub fn write(outcome: &ScanOutcome, opts: &ReportOptions, out: &mut dyn Write) -
 fn render(outcome: &ScanOutcome, opts: &ReportOptions, w: &mut dyn WriteColor) -> io::Result<()> {
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &outcome.findings {
-        by_file.entry(&f.location.path).or_default().push(f);
+        if f.suppressed.is_none() || opts.verbose {
+            by_file.entry(&f.location.path).or_default().push(f);
+        }
     }
     for (path, findings) in &by_file {
         w.set_color(ColorSpec::new().set_bold(true).set_underline(true))?;
@@ -36,7 +39,11 @@ fn render(outcome: &ScanOutcome, opts: &ReportOptions, w: &mut dyn WriteColor) -
         }
         writeln!(w)?;
     }
-    summary(outcome, by_file.len(), w)
+    let files_with = by_file
+        .values()
+        .filter(|fs| fs.iter().any(|f| f.suppressed.is_none()))
+        .count();
+    summary(outcome, files_with, opts, w)
 }
 
 fn finding_line(f: &Finding, opts: &ReportOptions, w: &mut dyn WriteColor) -> io::Result<()> {
@@ -67,6 +74,11 @@ fn finding_line(f: &Finding, opts: &ReportOptions, w: &mut dyn WriteColor) -> io
         .and_then(|d| d.dependency_kind.as_ref())
     {
         write!(w, " ({k} dependency)")?;
+    }
+    if let Some(s) = &f.suppressed {
+        w.set_color(ColorSpec::new().set_fg(Some(Color::Green)))?;
+        write!(w, " [suppressed by {}]", s.by)?;
+        w.reset()?;
     }
     w.set_color(ColorSpec::new().set_dimmed(true))?;
     write!(w, "  {}", f.rule_title)?;
@@ -111,9 +123,21 @@ fn severity_color(s: Severity) -> ColorSpec {
     c
 }
 
-fn summary(outcome: &ScanOutcome, files_with: usize, w: &mut dyn WriteColor) -> io::Result<()> {
-    let counts = outcome.count_by_severity();
-    let n = outcome.findings.len();
+fn summary(
+    outcome: &ScanOutcome,
+    files_with: usize,
+    opts: &ReportOptions,
+    w: &mut dyn WriteColor,
+) -> io::Result<()> {
+    let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
+    let mut suppressed: BTreeMap<SuppressionMechanism, usize> = BTreeMap::new();
+    for f in &outcome.findings {
+        match &f.suppressed {
+            None => *counts.entry(f.severity).or_insert(0) += 1,
+            Some(s) => *suppressed.entry(s.mechanism).or_insert(0) += 1,
+        }
+    }
+    let n: usize = counts.values().sum();
     w.set_color(ColorSpec::new().set_bold(true))?;
     if n == 0 {
         w.set_color(ColorSpec::new().set_bold(true).set_fg(Some(Color::Green)))?;
@@ -133,6 +157,21 @@ fn summary(outcome: &ScanOutcome, files_with: usize, w: &mut dyn WriteColor) -> 
     }
     w.reset()?;
     writeln!(w)?;
+    if !suppressed.is_empty() {
+        let total: usize = suppressed.values().sum();
+        let parts: Vec<String> = suppressed
+            .iter()
+            .map(|(m, c)| format!("{c} by {}", m.as_str()))
+            .collect();
+        write!(
+            w,
+            "{total} suppressed finding{} ({}){}.",
+            plural(total),
+            parts.join(", "),
+            if opts.verbose { "" } else { "; -v lists them" }
+        )?;
+        writeln!(w)?;
+    }
     let s = &outcome.stats;
     let lockfiles = format!(
         "{} lockfile{}",
@@ -148,7 +187,7 @@ fn summary(outcome: &ScanOutcome, files_with: usize, w: &mut dyn WriteColor) -> 
             "Scanned {} file{} ({})",
             s.files_scanned,
             plural(s.files_scanned as usize),
-            crate::scan::human_bytes(s.bytes_scanned)
+            human_bytes(s.bytes_scanned)
         )?;
         if s.lockfiles_audited > 0 {
             write!(w, " and audited {lockfiles}")?;
@@ -174,6 +213,12 @@ fn summary(outcome: &ScanOutcome, files_with: usize, w: &mut dyn WriteColor) -> 
         w.reset()?;
         writeln!(w)?;
     }
+    for e in &outcome.not_run {
+        w.set_color(ColorSpec::new().set_fg(Some(Color::Red)).set_bold(true))?;
+        write!(w, "Partial report: {}", e.message)?;
+        w.reset()?;
+        writeln!(w)?;
+    }
     Ok(())
 }
 
@@ -182,6 +227,22 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// `1234567` → `"1.2 MB"`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -208,6 +269,7 @@ mod tests {
                 fingerprint: "f".repeat(32),
                 dependency: None,
                 secret: Some(secret),
+                suppressed: None,
             }],
             ..ScanOutcome::default()
         }
@@ -217,6 +279,12 @@ mod tests {
         let mut out = Vec::new();
         write(&outcome(), opts, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
     }
 
     #[test]

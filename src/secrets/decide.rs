@@ -860,9 +860,19 @@ pub fn never_a_credential(name: &[u8], value: &[u8]) -> bool {
     ]
     .iter()
     .any(|w| last == w.as_bytes());
-    let scheme = ["bearer", "basic", "digest", "token"]
-        .iter()
-        .any(|w| value.eq_ignore_ascii_case(w.as_bytes()));
+    let scheme = [
+        "bearer",
+        "basic",
+        "digest",
+        "token",
+        "negotiate",
+        "ntlm",
+        "oauth",
+        "aws4-hmac-sha256",
+        "hmac-sha256",
+    ]
+    .iter()
+    .any(|w| value.eq_ignore_ascii_case(w.as_bytes()));
     crypt || hash_name || scheme
 }
 
@@ -1072,7 +1082,10 @@ mod tests {
 
     /// One row per feature: a candidate where the feature is higher, and
     /// one where it is lower. Every feature has a row (checked below).
-    const CASES: &[(&str, (&str, &str, &str, &str), (&str, &str, &str, &str))] = &[
+    /// (path, text, name, value) of one candidate.
+    type Case = (&'static str, &'static str, &'static str, &'static str);
+
+    const CASES: &[(&str, Case, Case)] = &[
         (
             "value_len",
             ("a.py", "password = 'Zk4mQ9xT2p'", "password", "Zk4mQ9xT2p"),
@@ -1501,6 +1514,7 @@ mod tests {
             ("password", "pbkdf2_sha256$260000$abc$def"),
             ("token_checksum", "380a5176e6ba7262e104bfbcf4b2617b"),
             ("Authorization", "Bearer"),
+            ("Authorization", "AWS4-HMAC-SHA256"),
         ] {
             assert!(
                 never_a_credential(name.as_bytes(), value.as_bytes()),

@@ -17,6 +17,12 @@
 //! on the line, and the rule's validator. `tripline rules test` runs the
 //! rules' examples through this very path ([`check_examples`]).
 //!
+//! What a user can write to silence a finding (an inline comment, the
+//! config's allowlists, the `allow` table of a user rule file) does not drop
+//! it: the finding comes out marked [`Suppression`], so that reports keep a
+//! trace of every bypass. Only the built-in rules' own `allow` tables, which
+//! are part of what a rule detects, drop a match outright.
+//!
 //! This module does not walk trees, read files or compute line hashes.
 
 use std::collections::HashMap;
@@ -27,12 +33,14 @@ use regex_automata::Input;
 
 use crate::config::Config;
 use crate::finding::{
-    fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue,
+    fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue, Suppression,
+    SuppressionMechanism,
 };
 use crate::secrets::decide::{self, Model, FEATURE_COUNT};
 use crate::secrets::entropy;
 use crate::secrets::keywords::Keywords;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
+use crate::source::utf16_encoding;
 
 /// How far a rule's window reaches before a keyword hit and after it. A
 /// match must contain one of its rule's keywords (the loader checks this on
@@ -96,6 +104,8 @@ struct Candidate {
     /// keeps undecided candidates, for training) the features.
     score: Option<f64>,
     features: Option<Box<[f32; FEATURE_COUNT]>>,
+    /// Set when an allowlist or an inline comment silences the match.
+    suppressed: Option<Suppression>,
 }
 
 /// A candidate of a model-decided rule with its features and score, for
@@ -123,6 +133,12 @@ pub struct Engine {
     path_rules: Vec<usize>,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
+    /// How suppressions name the config file (`tripline.toml`,
+    /// `origin/main:tripline.toml`).
+    config_name: String,
+    /// For each rule, whether it came from a user rule file: its `allow`
+    /// table is then a user's suppression, reported as such.
+    user_rule: Vec<bool>,
     placeholders: Placeholders,
     /// The decision stage, when some rule is decided by it.
     model: Option<Model>,
@@ -133,6 +149,11 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(rules: RuleSet, config: &Config) -> anyhow::Result<Engine> {
+        let user_rule = rules
+            .rules
+            .iter()
+            .map(|r| rules.user_ids.contains(&r.id))
+            .collect();
         let rules = rules.rules;
         let mut patterns: Vec<String> = Vec::new();
         let mut owners: Vec<Vec<Owner>> = Vec::new();
@@ -188,6 +209,8 @@ impl Engine {
             path_rules,
             global_allow,
             rule_allow,
+            config_name: config.name(),
+            user_rule,
             placeholders: Placeholders::new(),
         })
     }
@@ -240,6 +263,7 @@ impl Engine {
                 fingerprint: fingerprint(&[&rule.id, path, secret.expose()]),
                 dependency: None,
                 secret: Some(secret),
+                suppressed: c.suppressed,
             });
         }
         out
@@ -425,19 +449,48 @@ impl Engine {
         if self.placeholders.is_placeholder(secret) {
             return Err("the secret looks like a placeholder");
         }
-        if rule.allow.allows(path, secret) {
-            return Err("the rule's allow list drops it");
+        // The first mechanism that silences the match names it; the
+        // validator below still decides whether it is a finding at all.
+        let mut suppressed = None;
+        if let Some(part) = rule.allow.allowed_by(path, secret) {
+            if !self.user_rule[rule_idx] {
+                return Err("the rule's allow list drops it");
+            }
+            suppressed = Some(Suppression::new(
+                SuppressionMechanism::Allowlist,
+                format!(
+                    "rule file {} [allow] {part} of rule {}",
+                    rule.source, rule.id
+                ),
+            ));
         }
-        if self.global_allow.allows(path, secret) {
-            return Err("the config's [allowlist] drops it");
-        }
-        if let Some(a) = self.rule_allow.get(&rule.id) {
-            if a.allows(path, secret) {
-                return Err("the config's per-rule allowlist drops it");
+        if suppressed.is_none() {
+            if let Some(part) = self.global_allow.allowed_by(path, secret) {
+                suppressed = Some(Suppression::new(
+                    SuppressionMechanism::Allowlist,
+                    format!("{} [allowlist] {part}", self.config_name),
+                ));
             }
         }
-        if suppressed_inline(content, whole.start(), whole.end()) {
-            return Err("an inline allow comment suppresses it");
+        if suppressed.is_none() {
+            if let Some(part) = self
+                .rule_allow
+                .get(&rule.id)
+                .and_then(|a| a.allowed_by(path, secret))
+            {
+                suppressed = Some(Suppression::new(
+                    SuppressionMechanism::Allowlist,
+                    format!("{} [rules.allow.{}] {part}", self.config_name, rule.id),
+                ));
+            }
+        }
+        if suppressed.is_none() {
+            if let Some(marker) = inline_marker(content, whole.start(), whole.end()) {
+                suppressed = Some(Suppression::new(
+                    SuppressionMechanism::InlineComment,
+                    format!("inline comment `{marker}`"),
+                ));
+            }
         }
         let mut confidence = rule.confidence;
         let (mut score, mut features) = (None, None);
@@ -488,6 +541,7 @@ impl Engine {
             confidence,
             score,
             features,
+            suppressed,
         })
     }
 
@@ -501,6 +555,9 @@ impl Engine {
         for caps in regex.captures_iter(text) {
             match self.judge(rule_idx, None, text, &caps) {
                 Err(r) => reasons.push(r),
+                Ok(c) if c.suppressed.is_some() => {
+                    reasons.push("an allowlist or an inline comment suppresses it")
+                }
                 Ok(_) => reasons.push("no keyword occurs near the match"),
             }
         }
@@ -514,8 +571,10 @@ impl Engine {
 }
 
 /// Keeps one candidate per (rule, secret span) and, where rules overlap on
-/// a secret, only the most specific: higher confidence, then a
-/// provider rule over a generic one.
+/// a secret, only the most specific: one not suppressed over a suppressed
+/// one (so that allowlisting a rule never hides what another rule reports,
+/// as when the allowlisted match was dropped), then higher confidence, then
+/// a provider rule over a generic one.
 fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.sort_by_key(|c| (c.start, c.end, c.rule));
     found.dedup_by_key(|c| (c.start, c.end, c.rule));
@@ -524,7 +583,7 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
     }
     let specificity = |c: &Candidate| {
         let generic = rules[c.rule].family.starts_with("generic");
-        (c.confidence, !generic)
+        (c.suppressed.is_none(), c.confidence, !generic)
     };
     let mut keep = vec![true; found.len()];
     for i in 0..found.len() {
@@ -558,10 +617,25 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
         .collect()
 }
 
-/// Whether the line(s) of the match carry `tripline:allow`, or the markers
-/// of gitleaks (`gitleaks:allow`) and detect-secrets (`pragma: allowlist
-/// secret`), so users can migrate without touching their suppressions.
-fn suppressed_inline(content: &[u8], start: usize, end: usize) -> bool {
+/// The inline allow markers: tripline's own, and those of gitleaks and
+/// detect-secrets, so users can migrate without touching their
+/// suppressions. Matched ASCII case-insensitively.
+pub const INLINE_MARKERS: [&str; 3] = [
+    "tripline:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
+
+/// The first inline allow marker ([`INLINE_MARKERS`]) on `line`, if any.
+pub fn marker_in(line: &[u8]) -> Option<&'static str> {
+    INLINE_MARKERS.iter().copied().find(|m| {
+        line.windows(m.len())
+            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+    })
+}
+
+/// Which inline allow marker the line(s) of the match carry, if any.
+fn inline_marker(content: &[u8], start: usize, end: usize) -> Option<&'static str> {
     let (ls, _) = line_bounds_reach(content, start, start, SUPPRESS_REACH);
     let (_, le) = line_bounds_reach(
         content,
@@ -569,15 +643,7 @@ fn suppressed_inline(content: &[u8], start: usize, end: usize) -> bool {
         end,
         SUPPRESS_REACH,
     );
-    let line = &content[ls..le];
-    const MARKERS: [&[u8]; 3] = [
-        b"tripline:allow",
-        b"gitleaks:allow",
-        b"pragma: allowlist secret",
-    ];
-    MARKERS
-        .iter()
-        .any(|m| line.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m)))
+    marker_in(&content[ls..le])
 }
 
 fn line_bounds_reach(content: &[u8], start: usize, end: usize, reach: usize) -> (usize, usize) {
@@ -592,40 +658,6 @@ fn line_bounds_reach(content: &[u8], start: usize, end: usize, reach: usize) -> 
         .position(|&b| b == b'\n')
         .map_or(hi, |p| end + p);
     (ls, le)
-}
-
-/// How `content` is UTF-16 encoded, if it is: little-endian or not, and
-/// the length of its byte-order mark. Without a mark, the first 8 KiB must
-/// be nearly all ASCII characters in one byte order (every other byte NUL):
-/// how Windows tools write text, and nothing a real binary file looks like.
-pub fn utf16_encoding(content: &[u8]) -> Option<(bool, usize)> {
-    match content {
-        [0xFF, 0xFE, ..] => return Some((true, 2)),
-        [0xFE, 0xFF, ..] => return Some((false, 2)),
-        _ => {}
-    }
-    let head = &content[..content.len().min(8192)];
-    // Without a BOM, nine pairs in ten must hold a NUL: a head with no NUL
-    // at all (nearly every text file) is settled by one fast search.
-    if head.len() < 4 || !head.contains(&0) {
-        return None;
-    }
-    let pairs = head.len() / 2;
-    let (mut le, mut be) = (0usize, 0usize);
-    for p in head.chunks_exact(2) {
-        if p[1] == 0 && p[0] != 0 {
-            le += 1;
-        } else if p[0] == 0 && p[1] != 0 {
-            be += 1;
-        }
-    }
-    if le * 10 >= pairs * 9 {
-        Some((true, 0))
-    } else if be * 10 >= pairs * 9 {
-        Some((false, 0))
-    } else {
-        None
-    }
 }
 
 /// The text of a UTF-16 file (see [`utf16_encoding`]); `None` for any other.
@@ -792,8 +824,10 @@ pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
             check_example_paths(rule, &mut keyword_seen, &mut problems);
         }
         for (n, ex) in rule.examples.iter().enumerate() {
+            // An example must be reported, not merely found and suppressed
+            // (by a user rule's own `allow` table).
             let found = engine.candidates(None, ex.as_bytes(), Some(i));
-            let Some(c) = found.first() else {
+            let Some(c) = found.iter().find(|c| c.suppressed.is_none()) else {
                 problems.push(problem(format!(
                     "example {} ({}) is not found: {}",
                     n + 1,
@@ -831,7 +865,11 @@ pub fn check_examples(set: &RuleSet, wanted: &[usize]) -> Vec<Problem> {
             }
         }
         for (n, ex) in rule.negative_examples.iter().enumerate() {
-            if !engine.candidates(None, ex.as_bytes(), Some(i)).is_empty() {
+            if engine
+                .candidates(None, ex.as_bytes(), Some(i))
+                .iter()
+                .any(|c| c.suppressed.is_none())
+            {
                 problems.push(problem(format!(
                     "negative example {} ({}) is found, but must not be",
                     n + 1,

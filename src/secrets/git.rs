@@ -16,7 +16,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
@@ -24,11 +24,12 @@ use gix::bstr::{BStr, BString, ByteSlice};
 use gix::objs::tree::EntryKind;
 use gix::objs::{Find, FindExt};
 use gix::ObjectId;
+use rayon::prelude::*;
 
+use crate::finding::linehash;
 use crate::finding::{CommitInfo, Finding, ScanError};
-use crate::report::linehash;
 use crate::secrets::engine::Engine;
-use crate::secrets::walk::{looks_binary, SkipReason};
+use crate::source::walk::{looks_binary, SkipReason};
 
 /// Opens the repository that contains `path` (a work tree, a linked
 /// worktree, a subdirectory of either, or a bare repository).
@@ -288,6 +289,9 @@ pub struct StagedOptions {
     /// tree), applied as the tree walk applies them, together with the work
     /// tree's top-level `.triplineignore`.
     pub excludes: Vec<String>,
+    /// `--config-rev`: the trusted revision's `.triplineignore` files, read
+    /// in place of the work tree's.
+    pub trusted_ignore: Option<crate::source::walk::TrustedIgnore>,
 }
 
 /// The staged files after exclusions, and the engine's findings in them
@@ -296,6 +300,9 @@ pub struct StagedOptions {
 /// staged lockfiles).
 pub struct StagedScan {
     pub set: StagedSet,
+    /// Staged files the exclusions kept from the scan: what a check of the
+    /// change itself (a new `.triplineignore` line) still has to see.
+    pub excluded: Vec<StagedFile>,
     pub findings: Vec<Finding>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -309,9 +316,21 @@ pub fn scan_staged(
     opts: &StagedOptions,
 ) -> Result<StagedScan> {
     let mut set = staged_files(path, opts.max_file_size)?;
-    let excluded = exclusions(&set.root, &opts.excludes, &mut set.errors);
-    set.files
-        .retain(|f| !excluded.matched(&f.path, false).is_ignore());
+    let matcher = exclusions(
+        &set.root,
+        &opts.excludes,
+        opts.trusted_ignore.is_none(),
+        &mut set.errors,
+    );
+    let (files, excluded): (Vec<StagedFile>, Vec<StagedFile>) =
+        std::mem::take(&mut set.files).into_iter().partition(|f| {
+            !matcher.matched(&f.path, false).is_ignore()
+                && !opts
+                    .trusted_ignore
+                    .as_ref()
+                    .is_some_and(|t| t.is_ignored(&f.path, false))
+        });
+    set.files = files;
     let files_scanned = set.files.len() as u64;
     let bytes_scanned = set.files.iter().map(|f| f.content.len() as u64).sum();
     let findings = match engine {
@@ -320,6 +339,7 @@ pub fn scan_staged(
     };
     Ok(StagedScan {
         set,
+        excluded,
         findings,
         files_scanned,
         bytes_scanned,
@@ -327,42 +347,58 @@ pub fn scan_staged(
 }
 
 fn scan_files_parallel(engine: &Engine, files: &[StagedFile], threads: usize) -> Vec<Finding> {
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, files.len().max(1)) {
-            s.spawn(|| {
-                while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let mut hits = engine.scan(&f.path, &f.content);
-                    if hits.is_empty() {
-                        continue;
-                    }
-                    let hashes = linehash::line_hashes(&f.content);
-                    for h in &mut hits {
-                        let line = (h.location.start_line as usize).saturating_sub(1);
-                        h.location.line_hash = hashes.get(line).cloned();
-                    }
-                    lock(&found).append(&mut hits);
-                }
-            });
+    let scan_one = |f: &StagedFile| {
+        let mut hits = engine.scan(&f.path, &f.content);
+        if !hits.is_empty() {
+            let hashes = linehash::line_hashes(&f.content);
+            for h in &mut hits {
+                let line = (h.location.start_line as usize).saturating_sub(1);
+                h.location.line_hash = hashes.get(line).cloned();
+            }
         }
-    });
-    into_inner(found)
+        hits
+    };
+    let threads = threads.clamp(1, files.len().max(1));
+    if threads == 1 {
+        // A commit of one file starts no thread: pre-commit runs are
+        // milliseconds.
+        return files.iter().flat_map(scan_one).collect();
+    }
+    in_pool(threads, || {
+        files.par_iter().flat_map_iter(scan_one).collect()
+    })
 }
 
-/// The work tree's top-level `.triplineignore` plus the config's excludes,
-/// as one gitignore matcher over repository-relative paths.
+/// Runs `work` on a rayon pool of `threads` workers, so that `--threads`
+/// holds for the git scans' parallel loops. Should the pool not start,
+/// `work` runs here and its loops fall back on rayon's global pool.
+fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("tripline-git-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// The work tree's top-level `.triplineignore` (unless `--config-rev`
+/// supplies the trusted revision's instead: `read_ignore_file` false) plus
+/// the config's excludes, as one gitignore matcher over repository-relative
+/// paths.
 fn exclusions(
     root: &Path,
     excludes: &[String],
+    read_ignore_file: bool,
     errors: &mut Vec<ScanError>,
 ) -> ignore::gitignore::Gitignore {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
-    let file = root.join(crate::secrets::walk::IGNORE_FILE);
-    if file.is_file() {
+    let file = root.join(crate::source::walk::IGNORE_FILE);
+    if read_ignore_file && file.is_file() {
         if let Some(e) = b.add(&file) {
             errors.push(ScanError {
-                path: Some(crate::secrets::walk::IGNORE_FILE.to_owned()),
+                path: Some(crate::source::walk::IGNORE_FILE.to_owned()),
                 message: format!("{e}"),
             });
         }
@@ -830,7 +866,6 @@ pub fn scan_history(
     opts: &HistoryOptions,
 ) -> Result<(Vec<Finding>, Vec<ScanError>, HistoryStats)> {
     let history = history_blobs(path, revs)?;
-    let next = AtomicUsize::new(0);
     let scanned = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
@@ -838,54 +873,54 @@ pub fn scan_history(
     let found: Mutex<Vec<(usize, Finding)>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<ScanError>> = Mutex::new(Vec::new());
     let threads = opts.threads.clamp(1, history.blobs.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut repo = history.repo.to_thread_local();
-                repo.object_cache_size_if_unset(4 * 1024 * 1024);
-                let mut buf = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(blob) = history.blobs.get(i) else {
-                        break;
-                    };
-                    match read_blob(&repo, blob.id, opts.max_file_size, &mut buf) {
-                        Ok(BlobRead::Read) => {}
-                        Ok(BlobRead::Skipped(_)) => {
-                            skipped.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Ok(BlobRead::Missing) => {
-                            missing.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Err(e) => {
-                            lock(&errors).push(ScanError {
-                                path: Some(blob.path.clone()),
-                                message: format!("cannot read blob {}: {e:#}", blob.id),
-                            });
-                            continue;
-                        }
+    // Each worker reads through a repository handle and a buffer of its
+    // own (`for_each_init`: made once per stolen batch of blobs, not per
+    // blob).
+    let thread_local_repo = || {
+        let mut repo = history.repo.to_thread_local();
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+        (repo, Vec::new())
+    };
+    in_pool(threads, || {
+        history
+            .blobs
+            .par_iter()
+            .for_each_init(thread_local_repo, |(repo, buf), blob| {
+                match read_blob(repo, blob.id, opts.max_file_size, buf) {
+                    Ok(BlobRead::Read) => {}
+                    Ok(BlobRead::Skipped(_)) => {
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                        return;
                     }
-                    scanned.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                    let mut hits = engine.scan(&blob.path, &buf);
-                    if hits.is_empty() {
-                        continue;
+                    Ok(BlobRead::Missing) => {
+                        missing.fetch_add(1, Ordering::Relaxed);
+                        return;
                     }
-                    let hashes = linehash::line_hashes(&buf);
-                    let commit = &history.commits[blob.commit];
-                    let mut out = lock(&found);
-                    for mut f in hits.drain(..) {
-                        let line = (f.location.start_line as usize).saturating_sub(1);
-                        f.location.line_hash = hashes.get(line).cloned();
-                        f.location.commit = Some(commit.clone());
-                        f.location.blob = Some(blob.id.to_string());
-                        out.push((blob.commit, f));
+                    Err(e) => {
+                        lock(&errors).push(ScanError {
+                            path: Some(blob.path.clone()),
+                            message: format!("cannot read blob {}: {e:#}", blob.id),
+                        });
+                        return;
                     }
                 }
+                scanned.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+                let mut hits = engine.scan(&blob.path, buf);
+                if hits.is_empty() {
+                    return;
+                }
+                let hashes = linehash::line_hashes(buf);
+                let commit = &history.commits[blob.commit];
+                let mut out = lock(&found);
+                for mut f in hits.drain(..) {
+                    let line = (f.location.start_line as usize).saturating_sub(1);
+                    f.location.line_hash = hashes.get(line).cloned();
+                    f.location.commit = Some(commit.clone());
+                    f.location.blob = Some(blob.id.to_string());
+                    out.push((blob.commit, f));
+                }
             });
-        }
     });
     let findings = oldest_per_fingerprint(into_inner(found));
     let stats = HistoryStats {

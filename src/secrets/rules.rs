@@ -134,13 +134,19 @@ impl AllowList {
     /// Whether this list drops the secret `secret` found in `path`.
     /// `path` is `None` when checking a rule's examples, which have no path.
     pub fn allows(&self, path: Option<&str>, secret: &[u8]) -> bool {
+        self.allowed_by(path, secret).is_some()
+    }
+
+    /// Which part of this list drops the secret (`paths`, `regexes` or
+    /// `stopwords`), if one does: what a suppressed finding names.
+    pub fn allowed_by(&self, path: Option<&str>, secret: &[u8]) -> Option<&'static str> {
         if let (Some(globs), Some(p)) = (&self.paths, path) {
             if globs.is_match(p) {
-                return true;
+                return Some("paths");
             }
         }
         if self.regexes.iter().any(|r| r.is_match(secret)) {
-            return true;
+            return Some("regexes");
         }
         if !self.stopwords.is_empty() {
             let lower = secret.to_ascii_lowercase();
@@ -149,10 +155,10 @@ impl AllowList {
                 .iter()
                 .any(|w| !w.is_empty() && contains(&lower, w.as_bytes()))
             {
-                return true;
+                return Some("stopwords");
             }
         }
-        false
+        None
     }
 }
 

@@ -41,6 +41,79 @@ pub struct WalkOptions {
     pub excludes: Vec<String>,
     /// When false, files are not opened: the visitor gets paths only.
     pub read_contents: bool,
+    /// `--config-rev`: the trusted revision's `.triplineignore` files,
+    /// applied in place of every `.triplineignore` the tree itself holds.
+    pub trusted_ignore: Option<TrustedIgnore>,
+}
+
+/// `.triplineignore` files read from elsewhere than the scanned tree (a
+/// trusted git revision), matched as gitignore matches nested files: the
+/// deepest file with a matching pattern decides, and its last matching
+/// pattern (a `!` re-includes).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedIgnore {
+    /// (folder relative to the root, `/`-separated, `""` for the root;
+    /// its patterns), deepest folder first.
+    matchers: Vec<(String, ignore::gitignore::Gitignore)>,
+}
+
+impl TrustedIgnore {
+    /// The files as (folder relative to the root, text). Invalid patterns
+    /// are left out and returned as errors naming the file.
+    pub fn new(files: &[(String, String)]) -> (TrustedIgnore, Vec<ScanError>) {
+        let mut errors = Vec::new();
+        let mut matchers = Vec::new();
+        for (dir, text) in files {
+            let name = if dir.is_empty() {
+                IGNORE_FILE.to_owned()
+            } else {
+                format!("{dir}/{IGNORE_FILE}")
+            };
+            // Rooted at `.`: matched against paths relative to `dir`.
+            let mut b = ignore::gitignore::GitignoreBuilder::new(".");
+            for line in text.lines() {
+                if let Err(e) = b.add_line(None, line) {
+                    errors.push(ScanError {
+                        path: Some(name.clone()),
+                        message: format!("invalid pattern {line:?} in the trusted revision: {e}"),
+                    });
+                }
+            }
+            match b.build() {
+                Ok(m) => matchers.push((dir.trim_matches('/').to_owned(), m)),
+                Err(e) => errors.push(ScanError {
+                    path: Some(name),
+                    message: format!("invalid patterns in the trusted revision: {e}"),
+                }),
+            }
+        }
+        matchers.sort_by_key(|(dir, _)| {
+            std::cmp::Reverse(dir.matches('/').count() + usize::from(!dir.is_empty()))
+        });
+        (TrustedIgnore { matchers }, errors)
+    }
+
+    /// Whether `rel_path` (relative to the root, `/`-separated) is ignored.
+    pub fn is_ignored(&self, rel_path: &str, is_dir: bool) -> bool {
+        for (dir, m) in &self.matchers {
+            let inner = if dir.is_empty() {
+                Some(rel_path)
+            } else {
+                rel_path
+                    .strip_prefix(dir.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+            };
+            let Some(inner) = inner.filter(|i| !i.is_empty()) else {
+                continue;
+            };
+            match m.matched(inner, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        false
+    }
 }
 
 /// One file handed to the visitor.
@@ -149,9 +222,30 @@ fn builder(root: &Path, opts: &WalkOptions, visitor: &dyn Visitor) -> WalkBuilde
         // .gitignore applies in an exported tree too (a tarball, a CI
         // artifact): what the project meant not to commit is not its code.
         .require_git(false)
-        .git_global(false)
-        .add_custom_ignore_filename(IGNORE_FILE)
-        .filter_entry(|e| e.file_name() != ".git");
+        .git_global(false);
+    match &opts.trusted_ignore {
+        None => {
+            b.add_custom_ignore_filename(IGNORE_FILE)
+                .filter_entry(|e| e.file_name() != ".git");
+        }
+        Some(trusted) => {
+            // The tree's own `.triplineignore` files are not read: the
+            // trusted revision's apply instead, as a filter on entries.
+            let trusted = trusted.clone();
+            let root = root.to_path_buf();
+            b.filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                let Ok(rel) = e.path().strip_prefix(&root) else {
+                    return true;
+                };
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                !trusted.is_ignored(&rel, is_dir)
+            });
+        }
+    }
     if !opts.excludes.is_empty() {
         let mut ov = ignore::overrides::OverrideBuilder::new(root);
         for pat in &opts.excludes {
@@ -357,7 +451,7 @@ pub fn looks_binary(content: &[u8]) -> bool {
     if !head.contains(&0) {
         return false;
     }
-    crate::secrets::engine::utf16_encoding(head).is_none()
+    super::utf16_encoding(head).is_none()
 }
 
 /// `path` relative to `root`, `/`-separated. The root itself (when the user
@@ -456,6 +550,24 @@ fn walk_error(root: &Path, err: &ignore::Error) -> ScanError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_ignore_files_nest_as_gitignore_does() {
+        let (t, errors) = TrustedIgnore::new(&[
+            (String::new(), "*.env\nbuild/\n".into()),
+            ("app".into(), "!keep.env\nlocal/\n".into()),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(t.is_ignored("a.env", false));
+        assert!(t.is_ignored("app/x.env", false));
+        // The deeper file's `!` re-includes what the root's pattern ignores.
+        assert!(!t.is_ignored("app/keep.env", false));
+        assert!(t.is_ignored("app/local", true));
+        assert!(!t.is_ignored("local", true), "app's patterns stay in app/");
+        assert!(t.is_ignored("build", true));
+        assert!(!t.is_ignored("src/main.rs", false));
+        assert!(!TrustedIgnore::default().is_ignored("a.env", false));
+    }
 
     #[test]
     fn nul_means_binary_but_utf16_does_not() {
