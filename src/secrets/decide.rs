@@ -869,11 +869,21 @@ pub fn never_a_credential(name: &[u8], value: &[u8]) -> bool {
         "ntlm",
         "oauth",
         "aws4-hmac-sha256",
+        "aws4-ecdsa-p256-sha256",
         "hmac-sha256",
     ]
     .iter()
     .any(|w| value.eq_ignore_ascii_case(w.as_bytes()));
-    crypt || hash_name || scheme
+    // `"src/token.rs": "aa41..."`: a file's name and its checksum.
+    let ext = lower_name.rsplit(|&b| b == b'.').next().unwrap_or(b"");
+    let file_name = lower_name.contains(&b'.')
+        && [
+            "rs", "py", "js", "ts", "go", "rb", "java", "c", "h", "cc", "cpp", "json", "toml",
+            "yml", "yaml", "md", "txt", "html", "pem", "der", "crt", "key", "pub", "bin",
+        ]
+        .iter()
+        .any(|e| ext == e.as_bytes());
+    crypt || hash_name || scheme || file_name
 }
 
 /// In source code, a credential is a string literal: a value bound by
@@ -1515,6 +1525,7 @@ mod tests {
             ("token_checksum", "380a5176e6ba7262e104bfbcf4b2617b"),
             ("Authorization", "Bearer"),
             ("Authorization", "AWS4-HMAC-SHA256"),
+            ("token.rs", "aa41c2b0e9d87f6a5b4c3d2e1f0a9b8c"),
         ] {
             assert!(
                 never_a_credential(name.as_bytes(), value.as_bytes()),
@@ -1525,6 +1536,7 @@ mod tests {
             ("password", "Kq8vLm2TxZp4Rw9N"),
             ("hash_secret", "Kq8vLm2TxZp4Rw9N"),
             ("Authorization", "Bearer0Zk4mQ9xT"),
+            ("config.api_key", "Zk4mQ9xT2pLw7Rv5"),
         ] {
             assert!(
                 !never_a_credential(name.as_bytes(), value.as_bytes()),
