@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::finding::Severity;
+use crate::finding::{Confidence, Severity};
 use crate::report::Format;
 
 const AFTER_HELP: &str = "\
@@ -490,6 +490,11 @@ pub struct SecretsArgs {
     /// that path rules, allowlists and path keywords see [default: <stdin>].
     #[arg(long, value_name = "PATH")]
     pub stdin_name: Option<String>,
+
+    /// Report only secrets found with at least this confidence
+    /// [default: low, or `[scan] min_confidence`].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<Confidence>,
 }
 
 impl SecretsArgs {
@@ -498,7 +503,9 @@ impl SecretsArgs {
             rules,
             disable_rule,
             stdin_name,
+            min_confidence,
         } = before;
+        self.min_confidence = self.min_confidence.or(min_confidence);
         // Repeatable options: those before the subcommand come first.
         self.rules = [rules, std::mem::take(&mut self.rules)].concat();
         self.disable_rule = [disable_rule, std::mem::take(&mut self.disable_rule)].concat();

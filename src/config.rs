@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::finding::Confidence;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
@@ -42,6 +43,8 @@ pub struct ScanConfig {
     #[serde(default)]
     pub exclude: Vec<String>,
     pub max_file_size: Option<u64>,
+    /// Lowest confidence of a reported secret (`--min-confidence`).
+    pub min_confidence: Option<Confidence>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -141,8 +141,21 @@ impl fmt::Display for Severity {
     }
 }
 
-/// How sure a rule is that what it matched is real.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// How sure a rule (or, for the model-decided rules, the decision stage)
+/// is that what it matched is real. Ordered: `Low < Medium < High`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,

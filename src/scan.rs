@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::deps;
 use crate::finding::linehash;
 use crate::finding::{
-    Finding, FindingKind, ScanError, ScanOutcome, Suppression, SuppressionMechanism,
+    Confidence, Finding, FindingKind, ScanError, ScanOutcome, Suppression, SuppressionMechanism,
 };
 use crate::gitrev::{self, TrustedTree};
 use crate::report::text::human_bytes;
@@ -345,6 +345,9 @@ fn scan(g: &GlobalArgs, args: &ScanArgs, scanners: Scanners) -> Result<ExitCode>
     if scanners.record_baseline {
         return record_baseline(args, &outcome, &console);
     }
+    if let Some(min) = args.secrets.min_confidence.or(config.scan.min_confidence) {
+        drop_below_confidence(&mut outcome.findings, min);
+    }
     if let Some(path) = &args.report.baseline {
         match &trusted {
             Some(t) => {
@@ -614,6 +617,12 @@ impl GitSource {
             outcome.findings = git::filter_to_added_lines(findings, &scan.set);
         }
     }
+}
+
+/// `--min-confidence`: drops the secrets found with less confidence than
+/// `min` (dependency findings have no such doubt and stay).
+fn drop_below_confidence(findings: &mut Vec<Finding>, min: Confidence) {
+    findings.retain(|f| f.kind != FindingKind::Secret || f.confidence >= min);
 }
 
 /// The dependency audit's settings from the command line. `deny` is a

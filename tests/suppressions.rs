@@ -229,7 +229,7 @@ fn each_secret_suppression_is_a_suppressed_sarif_result_and_the_exit_status_igno
         "tripline.toml",
         // The generic rule that would otherwise report rule.env's key
         // (allowlisting one rule never hides what another reports) is off.
-        "[rules]\ndisable = [\"generic-secret-config-line\"]\n\n[allowlist]\npaths = [\"docs/**\"]\n\n[rules.allow.aws-access-key-id]\nstopwords = [\"w4mj5\"]\n",
+        "[rules]\ndisable = [\"generic-secret-config-value\"]\n\n[allowlist]\npaths = [\"docs/**\"]\n\n[rules.allow.aws-access-key-id]\nstopwords = [\"w4mj5\"]\n",
     );
     let args = [
         "secrets",

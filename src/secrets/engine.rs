@@ -36,6 +36,7 @@ use crate::finding::{
     fingerprint, Confidence, Finding, FindingKind, Location, RuleInfo, SecretValue, Suppression,
     SuppressionMechanism,
 };
+use crate::secrets::decide::{self, Model, FEATURE_COUNT};
 use crate::secrets::entropy;
 use crate::secrets::keywords::Keywords;
 use crate::secrets::rules::{AllowList, Problem, Rule, RuleSet};
@@ -99,8 +100,24 @@ struct Candidate {
     start: usize,
     end: usize,
     confidence: Confidence,
+    /// For a rule decided by the model: the score, and (when the engine
+    /// keeps undecided candidates, for training) the features.
+    score: Option<f64>,
+    features: Option<Box<[f32; FEATURE_COUNT]>>,
     /// Set when an allowlist or an inline comment silences the match.
     suppressed: Option<Suppression>,
+}
+
+/// A candidate of a model-decided rule with its features and score, for
+/// the training dump (`examples/dump_candidates.rs`).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct DumpedCandidate {
+    pub rule_id: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub score: f64,
+    pub features: [f32; FEATURE_COUNT],
 }
 
 /// A compiled rule set plus the config's allowlists, shared by all threads.
@@ -123,6 +140,11 @@ pub struct Engine {
     /// table is then a user's suppression, reported as such.
     user_rule: Vec<bool>,
     placeholders: Placeholders,
+    /// The decision stage, when some rule is decided by it.
+    model: Option<Model>,
+    /// Keep every candidate of a model-decided rule, whatever its score
+    /// (for the training dump only).
+    keep_undecided: bool,
 }
 
 impl Engine {
@@ -170,7 +192,17 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("config [rules.allow.{id}]: {e}"))?;
             rule_allow.insert(id.clone(), list);
         }
+        let model = if rules.iter().any(|r| r.decided_by_model) {
+            Some(
+                Model::builtin()
+                    .map_err(|e| anyhow::anyhow!("the built-in decision model: {e}"))?,
+            )
+        } else {
+            None
+        };
         Ok(Engine {
+            model,
+            keep_undecided: false,
             rules,
             keywords,
             owners,
@@ -235,6 +267,29 @@ impl Engine {
             });
         }
         out
+    }
+
+    /// Candidates of the model-decided rules in one file, each with its
+    /// features and score, reported or not: the training data's rows.
+    #[doc(hidden)]
+    pub fn dump_candidates(&mut self, path: &str, content: &[u8]) -> Vec<DumpedCandidate> {
+        self.keep_undecided = true;
+        let found = self.candidates(Some(path), content, None);
+        self.keep_undecided = false;
+        let pos = Positions::new(content, found.iter().flat_map(|c| [c.start, c.end]));
+        found
+            .into_iter()
+            .filter_map(|c| {
+                let features = *c.features?;
+                Some(DumpedCandidate {
+                    rule_id: self.rules[c.rule].id.clone(),
+                    start_line: pos.at(c.start).0,
+                    end_line: pos.at(c.end).0,
+                    score: c.score.unwrap_or(0.0),
+                    features,
+                })
+            })
+            .collect()
     }
 
     /// The description of a rule, for reports.
@@ -389,6 +444,8 @@ impl Engine {
                 return Err("the secret's entropy is below the rule's floor");
             }
         }
+        // Model-decided rules too: placeholder shapes are also one of the
+        // model's features, but a placeholder is never reported.
         if self.placeholders.is_placeholder(secret) {
             return Err("the secret looks like a placeholder");
         }
@@ -436,6 +493,39 @@ impl Engine {
             }
         }
         let mut confidence = rule.confidence;
+        let (mut score, mut features) = (None, None);
+        if rule.decided_by_model {
+            let model = self.model.as_ref().ok_or("no decision model is loaded")?;
+            let name_m = caps.get_group_by_name("name");
+            let name = name_m.map_or(&b""[..], |m| &content[m.range()]);
+            let candidate = decide::Candidate {
+                path,
+                content,
+                name,
+                name_start: name_m.map_or(secret_m.start, |m| m.start),
+                value_start: secret_m.start,
+                value_end: secret_m.end,
+            };
+            // Checked before the features are computed: in source code
+            // most candidates are such names, and this costs a few bytes.
+            if decide::unquoted_name_in_code(&candidate) {
+                return Err("in source code, an unquoted value is a name, not a literal");
+            }
+            if decide::never_a_credential(name, secret) {
+                return Err("the decision stage rules it out (a hash or a scheme name)");
+            }
+            let x = decide::features(&candidate);
+            let p = model.score(&x);
+            score = Some(p);
+            match model.confidence(p) {
+                Some(c) => confidence = c,
+                None if self.keep_undecided => confidence = Confidence::Low,
+                None => return Err("the decision model scores it below the reporting bar"),
+            }
+            if self.keep_undecided {
+                features = Some(Box::new(x));
+            }
+        }
         if let Some(v) = rule.validator {
             if !v.check(secret) {
                 return Err("the validator rejects it");
@@ -449,6 +539,8 @@ impl Engine {
             start: secret_m.start,
             end: secret_m.end,
             confidence,
+            score,
+            features,
             suppressed,
         })
     }

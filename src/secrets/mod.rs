@@ -9,6 +9,7 @@
 //! `commands::rules`, which calls [`rules::RuleSet`] and
 //! [`engine::check_examples`].
 
+pub mod decide;
 pub mod engine;
 pub mod entropy;
 pub mod git;

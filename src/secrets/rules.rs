@@ -28,6 +28,15 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 /// pattern, small enough that a runaway `{1,10000}` is refused at load time
 /// instead of eating memory on every file.
 const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
+/// The lazy DFA's cache, per rule regex and thread. The generic rules'
+/// names (`[\w.$@-]{0,48}?(?:secret|token|...)[\w.$@-]{0,48}`) make many
+/// DFA states; with a 2 MiB cache, Rust code (where `token` and `_key` hit
+/// everywhere) filled it over and over, and rebuilding cleared states took
+/// a fifth of a scan. The cache grows only as states are built, so rules
+/// with small automata never use more. Speed only: what matches is the same.
+/// Larger caches gained little more and took peak memory on the crates
+/// corpus past bench/secrets.sh's 100 MiB bar (12 MiB: 109 MiB).
+const HYBRID_CACHE_CAPACITY: usize = 6 * 1024 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +74,9 @@ struct RuleToml {
     negative_examples: Vec<String>,
     #[serde(default)]
     allow: Option<AllowToml>,
+    /// `"model"`: each match is scored by the decision stage
+    /// ([`crate::secrets::decide`]) instead of being reported as found.
+    decide: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +206,9 @@ pub struct Rule {
     /// Whether a match can span lines or run long (PEM blocks, keys in JSON
     /// strings): such rules get a larger window after each keyword hit.
     pub multiline: bool,
+    /// Whether the decision stage scores each match (`decide = "model"`);
+    /// the regex then captures the key's name in a group named `name`.
+    pub decided_by_model: bool,
 }
 
 impl Rule {
@@ -570,7 +585,7 @@ pub fn compile_rule_regex(source: &str) -> Result<MetaRegex, String> {
     let config = MetaRegex::config()
         .utf8_empty(false)
         .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-        .hybrid_cache_capacity(REGEX_SIZE_LIMIT);
+        .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY);
     MetaRegex::builder()
         .syntax(syntax)
         .configure(config)
@@ -714,6 +729,14 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     } else if !t.example_paths.is_empty() {
         errs.push("example_paths is only for keywords_in = \"path\"".into());
     }
+    let decided_by_model = match t.decide.as_deref() {
+        None => false,
+        Some("model") => true,
+        Some(other) => {
+            errs.push(format!("decide = {other:?}: expected \"model\""));
+            false
+        }
+    };
     if let Some(e) = t.entropy {
         if !(0.0..=8.0).contains(&e) {
             errs.push(format!("entropy {e} is outside 0..=8 bits per byte"));
@@ -795,5 +818,6 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         source: file.to_string(),
         family: family.to_string(),
         multiline,
+        decided_by_model,
     })
 }
