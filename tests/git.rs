@@ -16,52 +16,11 @@ const KEY_A: &str = "AKIAQ3F7TZ2MLW5KX4RD";
 const KEY_B: &str = "AKIAR6YH2NBV7CXZ4TLS";
 const KEY_C: &str = "AKIAW4MJ5PKQ2HT7ZNVE";
 
-/// A temporary repository driven by the `git` CLI, isolated from the
-/// user's and the system's git configuration.
-struct Repo(tempfile::TempDir);
+#[path = "common/git_repo.rs"]
+mod git_repo;
+use git_repo::GitRepo as Repo;
 
 impl Repo {
-    fn new() -> Repo {
-        let r = Repo(tempfile::tempdir().expect("temp dir"));
-        r.git(&["init", "-q", "-b", "main"]);
-        r.git(&["config", "user.name", "Ada Tester"]);
-        r.git(&["config", "user.email", "ada@example.com"]);
-        r.git(&["config", "commit.gpgsign", "false"]);
-        r
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn git_cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new("git");
-        c.args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null");
-        c
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_cmd(args).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    /// Stages everything and commits; returns the commit id.
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--no-verify", "-m", msg]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-
     /// Runs tripline in the repository with a JSON report.
     fn tripline(&self, args: &[&str]) -> (Output, Value) {
         let out = tripline()

@@ -21,47 +21,11 @@ const KEY_C: &str = "AKIAW4MJ5PKQ2HT7ZNVE";
 const KEY_D: &str = "AKIAZ5NQ3WXR7KT2MLPB";
 const KEYS: [&str; 4] = [KEY_A, KEY_B, KEY_C, KEY_D];
 
-/// A temporary repository driven by the `git` CLI, isolated from the
-/// user's and the system's git configuration.
-struct Repo(tempfile::TempDir);
+#[path = "common/git_repo.rs"]
+mod git_repo;
+use git_repo::GitRepo as Repo;
 
 impl Repo {
-    fn new() -> Repo {
-        let r = Repo(tempfile::tempdir().expect("temp dir"));
-        r.git(&["init", "-q", "-b", "main"]);
-        r.git(&["config", "user.name", "Ada Tester"]);
-        r.git(&["config", "user.email", "ada@example.com"]);
-        r.git(&["config", "commit.gpgsign", "false"]);
-        r
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    fn commit(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--no-verify", "-m", msg]);
-    }
-
     /// Runs tripline in the repository; the report as JSON.
     fn run(&self, args: &[&str]) -> (Output, Value) {
         run_in(self.path(), args, "json")
