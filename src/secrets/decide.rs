@@ -339,17 +339,20 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The line holding `offset`: its start and end (without the newline).
+/// How far the line features look on either side of a candidate. A line
+/// longer than this is minified code or data: how much longer tells the
+/// model nothing, and reading all of it for every candidate on it made a
+/// minified file cost the square of its length.
+const LINE_REACH: usize = 512;
+
+/// The line holding `offset`: its start and end (without the newline),
+/// each at most [`LINE_REACH`] bytes away.
 fn line_bounds(content: &[u8], offset: usize) -> (usize, usize) {
     let offset = offset.min(content.len());
-    let start = content[..offset]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = content[offset..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(content.len(), |i| offset + i);
+    let lo = offset.saturating_sub(LINE_REACH);
+    let hi = offset.saturating_add(LINE_REACH).min(content.len());
+    let start = memchr::memrchr(b'\n', &content[lo..offset]).map_or(lo, |i| lo + i + 1);
+    let end = memchr::memchr(b'\n', &content[offset..hi]).map_or(hi, |i| offset + i);
     (start, end)
 }
 
@@ -1639,5 +1642,20 @@ mod tests {
             let e = Model::parse(text).expect_err(text);
             assert!(e.contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn line_features_read_a_bounded_part_of_a_long_line() {
+        // A minified line: the features see at most LINE_REACH bytes on
+        // either side, so each candidate on it costs the same.
+        let line = format!(
+            "{}password = \"Zq8vLm2Tx\"{}",
+            "a ".repeat(50_000),
+            " b".repeat(50_000)
+        );
+        let at = line.find("Zq8").expect("value");
+        let (s, e) = line_bounds(line.as_bytes(), at);
+        assert!(at - s <= LINE_REACH && e - at <= LINE_REACH, "{s}..{e}");
+        assert_eq!(line_bounds(b"ab\ncd\nef", 4), (3, 5));
     }
 }

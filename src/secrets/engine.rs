@@ -353,9 +353,22 @@ impl Engine {
                 if only.is_some_and(|r| r != o.rule) {
                     continue;
                 }
-                let (back, forward) = o.reach(&self.rules[o.rule]);
-                let ws = hit.start.saturating_sub(back);
-                let we = hit.end.saturating_add(forward).min(content.len());
+                let rule = &self.rules[o.rule];
+                let (back, forward) = o.reach(rule);
+                let mut ws = hit.start.saturating_sub(back);
+                let mut we = hit.end.saturating_add(forward).min(content.len());
+                // A match that cannot span lines lies on its keyword's
+                // line: searching only that line keeps a frequent keyword
+                // (`token` in Rust code) from opening windows that merge
+                // into most of a file.
+                if rule.single_line() {
+                    if let Some(nl) = memchr::memrchr(b'\n', &content[ws..hit.start]) {
+                        ws += nl + 1;
+                    }
+                    if let Some(nl) = memchr::memchr(b'\n', &content[hit.end..we]) {
+                        we = hit.end + nl;
+                    }
+                }
                 windows.push((o.rule, ws, we));
             }
         });
@@ -446,8 +459,48 @@ impl Engine {
         }
         // Model-decided rules too: placeholder shapes are also one of the
         // model's features, but a placeholder is never reported.
-        if self.placeholders.is_placeholder(secret) {
+        if self
+            .placeholders
+            .is_placeholder(secret, PlaceholderPolicy::of(rule))
+        {
             return Err("the secret looks like a placeholder");
+        }
+        // The model first: it drops most candidates, and the suppression
+        // checks below (an inline marker is looked for in the lines
+        // around) cost more than its features.
+        let mut confidence = rule.confidence;
+        let (mut score, mut features) = (None, None);
+        if rule.decided_by_model {
+            let model = self.model.as_ref().ok_or("no decision model is loaded")?;
+            let name_m = caps.get_group_by_name("name");
+            let name = name_m.map_or(&b""[..], |m| &content[m.range()]);
+            let candidate = decide::Candidate {
+                path,
+                content,
+                name,
+                name_start: name_m.map_or(secret_m.start, |m| m.start),
+                value_start: secret_m.start,
+                value_end: secret_m.end,
+            };
+            // Checked before the features are computed: in source code
+            // most candidates are such names, and this costs a few bytes.
+            if decide::unquoted_name_in_code(&candidate) {
+                return Err("in source code, an unquoted value is a name, not a literal");
+            }
+            if decide::never_a_credential(name, secret) {
+                return Err("the decision stage rules it out (a hash or a scheme name)");
+            }
+            let x = decide::features(&candidate);
+            let p = model.score(&x);
+            score = Some(p);
+            match model.confidence(p) {
+                Some(c) => confidence = c,
+                None if self.keep_undecided => confidence = Confidence::Low,
+                None => return Err("the decision model scores it below the reporting bar"),
+            }
+            if self.keep_undecided {
+                features = Some(Box::new(x));
+            }
         }
         // The first mechanism that silences the match names it; the
         // validator below still decides whether it is a finding at all.
@@ -490,40 +543,6 @@ impl Engine {
                     SuppressionMechanism::InlineComment,
                     format!("inline comment `{marker}`"),
                 ));
-            }
-        }
-        let mut confidence = rule.confidence;
-        let (mut score, mut features) = (None, None);
-        if rule.decided_by_model {
-            let model = self.model.as_ref().ok_or("no decision model is loaded")?;
-            let name_m = caps.get_group_by_name("name");
-            let name = name_m.map_or(&b""[..], |m| &content[m.range()]);
-            let candidate = decide::Candidate {
-                path,
-                content,
-                name,
-                name_start: name_m.map_or(secret_m.start, |m| m.start),
-                value_start: secret_m.start,
-                value_end: secret_m.end,
-            };
-            // Checked before the features are computed: in source code
-            // most candidates are such names, and this costs a few bytes.
-            if decide::unquoted_name_in_code(&candidate) {
-                return Err("in source code, an unquoted value is a name, not a literal");
-            }
-            if decide::never_a_credential(name, secret) {
-                return Err("the decision stage rules it out (a hash or a scheme name)");
-            }
-            let x = decide::features(&candidate);
-            let p = model.score(&x);
-            score = Some(p);
-            match model.confidence(p) {
-                Some(c) => confidence = c,
-                None if self.keep_undecided => confidence = Confidence::Low,
-                None => return Err("the decision model scores it below the reporting bar"),
-            }
-            if self.keep_undecided {
-                features = Some(Box::new(x));
             }
         }
         if let Some(v) = rule.validator {
@@ -573,8 +592,10 @@ impl Engine {
 /// Keeps one candidate per (rule, secret span) and, where rules overlap on
 /// a secret, only the most specific: one not suppressed over a suppressed
 /// one (so that allowlisting a rule never hides what another rule reports,
-/// as when the allowlisted match was dropped), then higher confidence, then
-/// a provider rule over a generic one.
+/// as when the allowlisted match was dropped), then a provider rule over a
+/// generic one (it names the service to revoke the credential at, where the
+/// decision stage may well be surer of the generic match), then higher
+/// confidence.
 fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.sort_by_key(|c| (c.start, c.end, c.rule));
     found.dedup_by_key(|c| (c.start, c.end, c.rule));
@@ -583,7 +604,7 @@ fn dedupe(rules: &[Rule], mut found: Vec<Candidate>) -> Vec<Candidate> {
     }
     let specificity = |c: &Candidate| {
         let generic = rules[c.rule].family.starts_with("generic");
-        (c.suppressed.is_none(), c.confidence, !generic)
+        (c.suppressed.is_none(), !generic, c.confidence)
     };
     let mut keep = vec![true; found.len()];
     for i in 0..found.len() {
@@ -741,17 +762,56 @@ fn utf16_len(bytes: &[u8]) -> usize {
         .sum()
 }
 
+/// The rule family of credential stores (`.pgpass`, `.netrc`, FileZilla and
+/// DBeaver connection lists, mail client configurations): a value saved
+/// there is the credential in use, however plain it looks.
+const CREDENTIAL_FILE_FAMILY: &str = "credential-files";
+
+/// Which placeholders a rule drops (see [`Placeholders`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlaceholderPolicy {
+    /// Shapes, placeholder words and stock values: provider token rules.
+    All,
+    /// Shapes and placeholder words; stock values are left to the model.
+    KeepStock,
+    /// Shapes only: the rules of credential stores.
+    ShapesOnly,
+}
+
+impl PlaceholderPolicy {
+    fn of(rule: &Rule) -> PlaceholderPolicy {
+        if rule.family == CREDENTIAL_FILE_FAMILY {
+            PlaceholderPolicy::ShapesOnly
+        } else if rule.decided_by_model {
+            PlaceholderPolicy::KeepStock
+        } else {
+            PlaceholderPolicy::All
+        }
+    }
+}
+
 /// The universal placeholder filter, applied to every candidate secret of
-/// every rule: template markers, format strings, variable references,
-/// function calls, environment lookups, runs of one character, and values
-/// that are placeholder words.
+/// every rule, in three tiers:
+/// - shapes: template markers, format strings, variable references,
+///   function calls, environment lookups, runs of one character;
+/// - placeholder words: "your key here" phrases, `example`, `changeme`;
+/// - stock values: `password`, `admin`, `123456`.
+///
+/// Provider token rules drop all three. The decision stage's rules keep
+/// stock values for the model to weigh, because a default password in a
+/// compose file or a test set-up is a credential committed all the same,
+/// and its name and context tell it from a label. The rules of credential
+/// stores ([`CREDENTIAL_FILE_FAMILY`]) drop shapes only: a FileZilla or
+/// `.pgpass` file holds what its user saved, whatever it looks like.
 struct Placeholders {
-    patterns: Vec<Regex>,
+    shapes: Vec<Regex>,
+    words: Vec<Regex>,
+    stock: Option<Regex>,
 }
 
 impl Placeholders {
     fn new() -> Placeholders {
-        const SOURCES: &[&str] = &[
+        const SHAPES: &[&str] = &[
             // Template and variable syntax: <...>, ${...}, {{...}}, $VAR, %s, %(name)s.
             r"^<[^<>]*>$",
             r"\$\{[^}]*\}",
@@ -764,22 +824,34 @@ impl Placeholders {
             r"(?i)os\.environ|process\.env|getenv\(|\benv\[|\benv\(|System\.getenv",
             // Runs of one character where a random token has none.
             r"(?i)x{4}|\*{4}|#{4}|0{6}|\.{3}|_{5}",
-            // Whole-value placeholder words and "your key here" phrases.
-            r"(?i)^(change[-_ ]?me|changeit|placeholder|redacted|dummy|example|sample|secret|password|passwd|token|test|testing|todo|fixme|none|null|nil|undefined|empty|foobar|foo|bar|xyz|abc123|123456|qwerty|letmein|admin|default|string|value|your|insert|enter|replace)[-_ ]?(here|me)?$",
+        ];
+        const WORDS: &[&str] = &[
+            // "Your key here" phrases and words that say the value is none.
+            r"(?i)^(change[-_ ]?me|changeit|placeholder|redacted|dummy|example|sample|todo|fixme|none|null|nil|undefined|empty|string|value|your|insert|enter|replace)[-_ ]?(here|me)?$",
             r"(?i)^(your|my|insert|enter|put|replace|add)[-_ ]?(your|the|a)?[-_ ]?[a-z0-9_-]*?(key|token|secret|password|passwd|pass|pwd|id|here)([-_ ]?here)?$",
             r"(?i)example|placeholder|redacted|changeme|dummy|fake[-_]?(key|token|secret|password)|not[-_]?a[-_]?real",
         ];
+        // Whole-value stock words.
+        const STOCK: &str = r"(?i)^(secret|password|passwd|token|test|testing|foobar|foo|bar|xyz|abc123|123456|qwerty|letmein|admin|default)[-_ ]?(here|me)?$";
+        let compile = |list: &[&str]| list.iter().filter_map(|s| Regex::new(s).ok()).collect();
         Placeholders {
-            patterns: SOURCES.iter().filter_map(|s| Regex::new(s).ok()).collect(),
+            shapes: compile(SHAPES),
+            words: compile(WORDS),
+            stock: Regex::new(STOCK).ok(),
         }
     }
 
-    fn is_placeholder(&self, secret: &[u8]) -> bool {
+    /// Whether `secret` is a placeholder under `policy`.
+    fn is_placeholder(&self, secret: &[u8], policy: PlaceholderPolicy) -> bool {
         let trimmed = trim_quotes(secret);
         if trimmed.len() >= 3 && trimmed.iter().all(|&b| b == trimmed[0]) {
             return true;
         }
-        self.patterns.iter().any(|p| p.is_match(trimmed))
+        let any = |list: &[Regex]| list.iter().any(|p| p.is_match(trimmed));
+        any(&self.shapes)
+            || (policy != PlaceholderPolicy::ShapesOnly && any(&self.words))
+            || (policy == PlaceholderPolicy::All
+                && self.stock.as_ref().is_some_and(|re| re.is_match(trimmed)))
     }
 }
 
@@ -1101,6 +1173,87 @@ negative_examples = ["abcdefghijklmnopqrstuvwxyz012_kwend"]
         // The same tokens at their true end are found.
         for text in ["tokx_abcdefghij", "a wrdx_abcdefghij."] {
             assert_eq!(engine.scan("a.rs", text.as_bytes()).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn stock_values_are_left_to_the_model_and_kept_in_credential_stores() {
+        let p = Placeholders::new();
+        for v in ["password", "admin", "123456"] {
+            assert!(
+                p.is_placeholder(v.as_bytes(), PlaceholderPolicy::All),
+                "{v}"
+            );
+            assert!(
+                !p.is_placeholder(v.as_bytes(), PlaceholderPolicy::KeepStock),
+                "{v}"
+            );
+            assert!(
+                !p.is_placeholder(v.as_bytes(), PlaceholderPolicy::ShapesOnly),
+                "{v}"
+            );
+        }
+        for v in ["changeme", "your_api_key_here", "ExamplePass1"] {
+            assert!(
+                p.is_placeholder(v.as_bytes(), PlaceholderPolicy::KeepStock),
+                "{v}"
+            );
+            assert!(
+                !p.is_placeholder(v.as_bytes(), PlaceholderPolicy::ShapesOnly),
+                "{v}"
+            );
+        }
+        for v in [
+            "${DB_PASSWORD}",
+            "<password>",
+            "xxxxxxxx",
+            "os.environ['X']",
+        ] {
+            assert!(
+                p.is_placeholder(v.as_bytes(), PlaceholderPolicy::ShapesOnly),
+                "{v}"
+            );
+        }
+        assert!(!p.is_placeholder(b"Zq8vLm2Tx", PlaceholderPolicy::All));
+    }
+
+    #[test]
+    fn a_single_line_rule_finds_its_match_amid_thousands_of_keyword_lines() {
+        // An unbounded single-line regex: its windows are the keyword's
+        // lines, and the one match among them is still found, once.
+        let engine = engine_of(
+            r#"
+[[rule]]
+id = "t-keyed"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["token"]
+regex = '''token[ \t]*=[ \t]*"(tk_[a-z0-9]+)"'''
+examples = ['token = "tk_abcdefghij12"']
+"#,
+        );
+        assert!(engine.rules()[0].single_line());
+        let mut text = "let token = next_token();\n".repeat(5000);
+        text.push_str("token = \"tk_abcdefghij12\"\n");
+        text.push_str(&"token.len()\n".repeat(5000));
+        let found = engine.scan("a.rs", text.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].location.start_line, 5001);
+    }
+
+    #[test]
+    fn a_regex_that_can_hold_a_line_feed_is_not_single_line() {
+        for (re, single) in [
+            (r#"key[ \t]*=[ \t]*"([^"\s]+)""#, true),
+            (r"key\s*=\s*(\w+)", false),
+            (r"-----BEGIN[^-]*-----[\s\S]*?-----END", false),
+            (r"key=([^,]+)", false),
+            (r"key=(.+)", true),
+        ] {
+            let shape = crate::secrets::rules::regex_shape(re).expect("parses");
+            assert_eq!(shape.single_line, single, "{re}");
         }
     }
 }

@@ -227,6 +227,11 @@ impl Rule {
         self.regex.shape().max_len
     }
 
+    /// Whether the rule's matches never span lines (see [`RegexShape`]).
+    pub fn single_line(&self) -> bool {
+        self.regex.shape().single_line
+    }
+
     /// For a rule with `keywords_in = "path"`: whether `path` (relative, `/`
     /// separated) holds one of its keywords, ASCII case-insensitively.
     pub fn path_has_keyword(&self, path: &str) -> bool {
@@ -276,6 +281,7 @@ impl RuleRegex {
             regex_shape(self.as_str()).unwrap_or(RegexShape {
                 groups: 0,
                 max_len: None,
+                single_line: false,
             })
         })
     }
@@ -355,9 +361,13 @@ pub struct RegexShape {
     pub groups: usize,
     /// The longest match it can make, in bytes, when bounded.
     pub max_len: Option<usize>,
+    /// Whether no match can hold a line feed: a match then lies on the
+    /// line of the keyword it contains, and the engine searches that line
+    /// only.
+    pub single_line: bool,
 }
 
-fn regex_shape(source: &str) -> Result<RegexShape, String> {
+pub(crate) fn regex_shape(source: &str) -> Result<RegexShape, String> {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
@@ -366,8 +376,32 @@ fn regex_shape(source: &str) -> Result<RegexShape, String> {
         .map(|hir| RegexShape {
             groups: hir.properties().explicit_captures_len(),
             max_len: hir.properties().maximum_len(),
+            single_line: !can_match_byte(&hir, b'\n'),
         })
         .map_err(|e| format!("regex does not compile: {e}"))
+}
+
+/// Whether some match of `hir` can hold the byte `b` (conservatively: a
+/// class or literal anywhere in it that holds `b` counts).
+fn can_match_byte(hir: &regex_syntax::hir::Hir, b: u8) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(lit) => lit.0.contains(&b),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&b)),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&char::from(b))),
+        HirKind::Repetition(r) => r.max != Some(0) && can_match_byte(&r.sub, b),
+        HirKind::Capture(c) => can_match_byte(&c.sub, b),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().any(|h| can_match_byte(h, b))
+        }
+    }
 }
 
 /// What is wrong with one rule or rule file.
