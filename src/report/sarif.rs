@@ -11,8 +11,10 @@
 //! fingerprint; at most 25,000 results.
 //!
 //! Decisions worth knowing when reading an upload:
-//! - `precision` follows the rule's confidence (high → `high`, medium →
-//!   `medium`, low → `low`), except dependency advisories, which are
+//! - `precision` follows the best confidence among the rule's results (high
+//!   → `high`, medium → `medium`, low → `low`): for a rule decided by the
+//!   decision stage, each finding's confidence is its score's band. The
+//!   exception is dependency advisories, which are
 //!   `very-high`: a locked version inside an advisory's affected range is a
 //!   fact read from the lockfile, not a guess about a string.
 //! - A dependency finding covers whole lines (a lockfile's `[[package]]`
@@ -117,14 +119,26 @@ fn build(outcome: &ScanOutcome, findings: &[&Finding], opts: &ReportOptions) -> 
         .enumerate()
         .map(|(i, id)| (*id, i as i64))
         .collect();
+    // A secret rule's precision is the best confidence among its results:
+    // a model-decided rule has no fixed confidence of its own (each finding
+    // carries the decision stage's), and a validated match raises a fixed
+    // rule's.
+    let mut best: BTreeMap<&str, Confidence> = BTreeMap::new();
+    for f in findings {
+        let b = best.entry(f.rule_id.as_str()).or_insert(f.confidence);
+        *b = (*b).max(f.confidence);
+    }
     let rules: Vec<ReportingDescriptor> = firsts
         .values()
         .map(|f| {
-            let info = outcome
+            let mut info = outcome
                 .rules
                 .get(&f.rule_id)
                 .cloned()
                 .unwrap_or_else(|| synthesized_rule(f, findings));
+            if f.kind == FindingKind::Secret {
+                info.confidence = best[f.rule_id.as_str()];
+            }
             descriptor(&info, f.kind)
         })
         .collect();
@@ -1159,5 +1173,39 @@ mod tests {
                 prop_assert!(el > sl || ec > sc, "empty region {:?}", r);
             }
         }
+    }
+
+    #[test]
+    fn a_secret_rules_precision_is_the_best_confidence_among_its_results() {
+        let mut low = secret(
+            "a.py",
+            "generic-password-assignment",
+            "P",
+            2,
+            1,
+            "Zq8vLm2Tx",
+        );
+        low.confidence = Confidence::Low;
+        let mut medium = secret(
+            "b.py",
+            "generic-password-assignment",
+            "P",
+            3,
+            1,
+            "Kd8pAs123z",
+        );
+        medium.confidence = Confidence::Medium;
+        let mut outcome = ScanOutcome::default();
+        outcome.findings = vec![low.clone()];
+        let (_, doc) = render(&outcome, &ReportOptions::default());
+        let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
+        assert_eq!(rule["properties"]["precision"], "low");
+        outcome.findings = vec![low, medium];
+        let (_, doc) = render(&outcome, &ReportOptions::default());
+        let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
+        assert_eq!(rule["properties"]["precision"], "medium");
+        let results = &doc["runs"][0]["results"];
+        assert_eq!(results[0]["properties"]["confidence"], "low");
+        assert_eq!(results[1]["properties"]["confidence"], "medium");
     }
 }
