@@ -1195,8 +1195,10 @@ mod tests {
             "Kd8pAs123z",
         );
         medium.confidence = Confidence::Medium;
-        let mut outcome = ScanOutcome::default();
-        outcome.findings = vec![low.clone()];
+        let mut outcome = ScanOutcome {
+            findings: vec![low.clone()],
+            ..ScanOutcome::default()
+        };
         let (_, doc) = render(&outcome, &ReportOptions::default());
         let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
         assert_eq!(rule["properties"]["precision"], "low");
