@@ -375,9 +375,6 @@ impl Walk<'_> {
         }
         let read = read_regular_file(entry.path(), opts.max_file_size, buf);
         match read {
-            Ok(ReadOutcome::Read) if looks_binary(buf) => {
-                counters.skip(visitor, &rel, SkipReason::Binary);
-            }
             Ok(ReadOutcome::Read) => {
                 counters.files.fetch_add(1, Ordering::Relaxed);
                 counters
@@ -405,7 +402,8 @@ enum ReadOutcome {
 
 /// Reads a file into `buf`, refusing anything that is not a regular file by
 /// the time it is open (the walk's type check and the open are not atomic),
-/// and never reading more than `max` bytes even if the file grows meanwhile.
+/// a binary file (judged on its head, see [`looks_binary`]), and never
+/// reading more than `max` bytes even if the file grows meanwhile.
 fn read_regular_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
     buf.clear();
     let file = open_no_block(path)?;
@@ -420,7 +418,15 @@ fn read_regular_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<Rea
     // would overshoot a 100 MB file by a third). One byte past the limit
     // tells a file that grew since `metadata` from one that is exactly at it.
     buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-    let n = file.take(max + 1).read_to_end(buf)?;
+    let mut file = file.take(max.saturating_add(1));
+    // The head first: a binary file (a quarter of the bytes of a tree of
+    // Rust crates, in static libraries) is skipped without reading the rest.
+    (&mut file).take(BINARY_PROBE as u64).read_to_end(buf)?;
+    if looks_binary(buf) {
+        buf.clear();
+        return Ok(ReadOutcome::Skipped(SkipReason::Binary));
+    }
+    let n = buf.len() + file.read_to_end(buf)?;
     if n as u64 > max {
         buf.clear();
         return Ok(ReadOutcome::Skipped(SkipReason::TooLarge));
@@ -591,5 +597,34 @@ mod tests {
             relative_path(Path::new("/a/b/x.env"), Path::new("/a/b/x.env")),
             "x.env"
         );
+    }
+
+    #[test]
+    fn a_binary_head_skips_the_file_and_a_late_nul_does_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let binary = dir.path().join("lib.a");
+        let mut bytes = b"!<arch>\n\0\0".to_vec();
+        bytes.resize(64 * 1024, b'x');
+        std::fs::write(&binary, &bytes).expect("write");
+        let late = dir.path().join("late.txt");
+        let mut text = vec![b'a'; BINARY_PROBE + 10];
+        text.push(0);
+        std::fs::write(&late, &text).expect("write");
+        let mut buf = Vec::new();
+        assert!(matches!(
+            read_regular_file(&binary, u64::MAX, &mut buf),
+            Ok(ReadOutcome::Skipped(SkipReason::Binary))
+        ));
+        assert!(buf.is_empty());
+        assert!(matches!(
+            read_regular_file(&late, u64::MAX, &mut buf),
+            Ok(ReadOutcome::Read)
+        ));
+        assert_eq!(buf, text);
+        // The size limit still holds for a file that is read in two parts.
+        assert!(matches!(
+            read_regular_file(&late, BINARY_PROBE as u64, &mut buf),
+            Ok(ReadOutcome::Skipped(SkipReason::TooLarge))
+        ));
     }
 }
