@@ -410,6 +410,12 @@ impl Engine {
                 return;
             }
         }
+        if rule
+            .required_bytes()
+            .is_some_and(|r| !r.any_in(&content[start..end]))
+        {
+            return;
+        }
         let Some(regex) = rule.regex.get() else {
             return;
         };
@@ -1255,5 +1261,42 @@ examples = ['token = "tk_abcdefghij12"']
             let shape = crate::secrets::rules::regex_shape(re).expect("parses");
             assert_eq!(shape.single_line, single, "{re}");
         }
+    }
+
+    #[test]
+    fn required_bytes_are_the_punctuation_every_match_holds() {
+        let set = |re: &str| {
+            crate::secrets::rules::regex_shape(re)
+                .expect("parses")
+                .required
+                .map(|r| (0u8..=255).filter(|&b| r.any_in(&[b])).collect::<Vec<u8>>())
+        };
+        // A quoted value: one of the three quotes.
+        assert_eq!(
+            set(r#"(?i)(?P<name>\w*key\w*)(?:=|:|[ \t])[ \t]*(?:\\?["'`]|[rb]["'])(\w{6,})"#),
+            Some(b"\"'`".to_vec())
+        );
+        // The smallest part wins; letters and digits never count.
+        assert_eq!(set(r"token=([a-z0-9]{20})"), Some(b"=".to_vec()));
+        assert_eq!(set(r"(?i)token\s*([a-z0-9]{20})"), None);
+        // An optional part, or a branch without a set, gives nothing.
+        assert_eq!(set(r#"key=?"?(\w+)"#), None);
+        assert_eq!(set(r#"key(?:=|\s)(\w+)"#), None);
+        // And the engine still finds what the regex finds.
+        let engine = engine_of(
+            r#"
+[[rule]]
+id = "t-quoted"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["key"]
+regex = '''key[ \t]*=[ \t]*"(k_[a-z0-9]{10})"'''
+examples = ['key = "k_abcdefghij"']
+"#,
+        );
+        assert_eq!(engine.scan("a.rs", b"key = \"k_abcdefghij\"\n").len(), 1);
+        assert!(engine.scan("a.rs", b"key = k_abcdefghij\n").is_empty());
     }
 }

@@ -227,6 +227,11 @@ impl Rule {
         self.regex.shape().max_len
     }
 
+    /// Bytes one of which every match holds (see [`RegexShape`]).
+    pub fn required_bytes(&self) -> Option<RequiredBytes> {
+        self.regex.shape().required
+    }
+
     /// Whether the rule's matches never span lines (see [`RegexShape`]).
     pub fn single_line(&self) -> bool {
         self.regex.shape().single_line
@@ -282,6 +287,7 @@ impl RuleRegex {
                 groups: 0,
                 max_len: None,
                 single_line: false,
+                required: None,
             })
         })
     }
@@ -365,6 +371,24 @@ pub struct RegexShape {
     /// line of the keyword it contains, and the engine searches that line
     /// only.
     pub single_line: bool,
+    /// Up to three punctuation bytes of which every match holds at least
+    /// one (the quote before a quoted value): a window without any of
+    /// them cannot match, and a `memchr3` says so faster than the regex.
+    pub required: Option<RequiredBytes>,
+}
+
+/// One to three bytes, at least one of which occurs in every match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequiredBytes {
+    bytes: [u8; 3],
+}
+
+impl RequiredBytes {
+    /// Whether `haystack` holds one of the bytes.
+    pub fn any_in(&self, haystack: &[u8]) -> bool {
+        let [a, b, c] = self.bytes;
+        memchr::memchr3(a, b, c, haystack).is_some()
+    }
 }
 
 pub(crate) fn regex_shape(source: &str) -> Result<RegexShape, String> {
@@ -377,6 +401,12 @@ pub(crate) fn regex_shape(source: &str) -> Result<RegexShape, String> {
             groups: hir.properties().explicit_captures_len(),
             max_len: hir.properties().maximum_len(),
             single_line: !can_match_byte(&hir, b'\n'),
+            required: required_bytes(&hir).and_then(|set| {
+                // Padded with a repeat of the first: memchr3 wants three.
+                let mut bytes = [*set.first()?; 3];
+                bytes[..set.len()].copy_from_slice(&set);
+                Some(RequiredBytes { bytes })
+            }),
         })
         .map_err(|e| format!("regex does not compile: {e}"))
 }
@@ -400,6 +430,74 @@ fn can_match_byte(hir: &regex_syntax::hir::Hir, b: u8) -> bool {
         HirKind::Capture(c) => can_match_byte(&c.sub, b),
         HirKind::Concat(subs) | HirKind::Alternation(subs) => {
             subs.iter().any(|h| can_match_byte(h, b))
+        }
+    }
+}
+
+/// A set of at most three bytes, none a letter or digit, at least one of
+/// which every match of `hir` holds; `None` when no such set is known.
+/// Letters and digits are left out because a rule's keyword (always in the
+/// window) is made of them: such a set would rule nothing out.
+fn required_bytes(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Class, HirKind};
+    let usable = |set: Vec<u8>| {
+        (!set.is_empty() && set.len() <= 3 && !set.iter().any(u8::is_ascii_alphanumeric))
+            .then_some(set)
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(lit) => lit
+            .0
+            .iter()
+            .find(|b| !b.is_ascii_alphanumeric())
+            .map(|&b| vec![b]),
+        HirKind::Class(Class::Bytes(c)) => {
+            let size: usize = c
+                .ranges()
+                .iter()
+                .map(|r| usize::from(r.end() - r.start()) + 1)
+                .sum();
+            if size > 3 {
+                return None;
+            }
+            usable(
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .collect(),
+            )
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            let size: u32 = c
+                .ranges()
+                .iter()
+                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
+                .sum();
+            if size > 3 || c.ranges().iter().any(|r| !r.end().is_ascii()) {
+                return None;
+            }
+            usable(
+                c.ranges()
+                    .iter()
+                    .flat_map(|r| u32::from(r.start())..=u32::from(r.end()))
+                    .filter_map(|b| u8::try_from(b).ok())
+                    .collect(),
+            )
+        }
+        HirKind::Repetition(r) if r.min >= 1 => required_bytes(&r.sub),
+        HirKind::Repetition(_) => None,
+        HirKind::Capture(c) => required_bytes(&c.sub),
+        // Any one part's set will do: the smallest.
+        HirKind::Concat(subs) => subs.iter().filter_map(required_bytes).min_by_key(Vec::len),
+        // Every branch needs a set; the union must still be small.
+        HirKind::Alternation(subs) => {
+            let mut union = Vec::new();
+            for sub in subs {
+                union.extend(required_bytes(sub)?);
+            }
+            union.sort_unstable();
+            union.dedup();
+            usable(union)
         }
     }
 }
