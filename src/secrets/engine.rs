@@ -497,15 +497,18 @@ impl Engine {
                 return Err("the decision stage rules it out (a hash or a scheme name)");
             }
             let x = decide::features(&candidate);
-            let p = model.score(&x);
-            score = Some(p);
-            match model.confidence(p) {
-                Some(c) => confidence = c,
-                None if self.keep_undecided => confidence = Confidence::Low,
-                None => return Err("the decision model scores it below the reporting bar"),
-            }
             if self.keep_undecided {
+                // The training dump: every candidate, with its whole score.
+                let p = model.score(&x);
+                score = Some(p);
+                confidence = model.confidence(p).unwrap_or(Confidence::Low);
                 features = Some(Box::new(x));
+            } else {
+                let p = model
+                    .reported_score(&x)
+                    .ok_or("the decision model scores it below the reporting bar")?;
+                score = Some(p);
+                confidence = model.confidence(p).unwrap_or(Confidence::Low);
             }
         }
         // The first mechanism that silences the match names it; the
