@@ -22,7 +22,11 @@ need() {
 # need_gnu_time: /usr/bin/time must be GNU time (for -v).
 need_gnu_time() {
   [ -x /usr/bin/time ] || die "/usr/bin/time not found: apt-get install time"
-  /usr/bin/time -v true 2>&1 | grep -q 'Maximum resident set size' ||
+  # Captured first: `grep -q` quits at its match, and under pipefail the
+  # SIGPIPE that time then gets would read as "not GNU time".
+  local probe
+  probe=$(/usr/bin/time -v true 2>&1 || true)
+  [[ $probe == *'Maximum resident set size'* ]] ||
     die "/usr/bin/time is not GNU time: apt-get install time"
 }
 
