@@ -728,6 +728,37 @@ pub fn compile_rule_regex(source: &str) -> Result<MetaRegex, String> {
         })
 }
 
+/// Whether a regex's source writes `\n` other than inside a negated class:
+/// `[^\n]{0,80}` keeps a match on one line, `(?:\\n|\s)` lets it cross
+/// lines. The text is read, not the compiled regex, because `\s*` can
+/// match a line feed too, yet a rule written with it still means one line;
+/// what marks a rule as multi-line is that its author wrote a line feed.
+fn names_a_line_feed(regex: &str) -> bool {
+    let bytes = regex.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'n') => return true,
+            // Any other escape, `\]` included, is one unit.
+            b'\\' => i += 2,
+            b'[' if bytes.get(i + 1) == Some(&b'^') => {
+                // Skip to the class's closing bracket: a `]` first in the
+                // class is a member, and escapes are passed over.
+                i += 2;
+                if bytes.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < bytes.len() && bytes[i] != b']' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
 /// Parses and compiles one rule file. Problems go to `problems`; the rules
 /// that compiled are returned.
 fn parse_file(
@@ -922,11 +953,10 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
     if !errs.is_empty() {
         return Err(errs);
     }
-    let multiline = t.regex.contains("\\n")
+    let multiline = names_a_line_feed(&t.regex)
         || t.regex.contains("(?s")
         || t.regex.contains("(?ms")
-        || t.regex.contains("PRIVATE KEY")
-        || t.examples.iter().any(|e| e.contains('\n') || e.len() > 512);
+        || t.regex.contains("PRIVATE KEY");
     let mut keywords: Vec<String> = t.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
     keywords.dedup();
     Ok(Rule {
@@ -952,4 +982,24 @@ fn compile_rule(t: RuleToml, file: &str, family: &str, eager: bool) -> Result<Ru
         multiline,
         decided_by_model,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_line_feed_outside_a_negated_class_marks_a_rule_multi_line() {
+        assert!(names_a_line_feed(r"kind: Secret\n(?:[^\n]*\n){0,30}"));
+        assert!(names_a_line_feed(r"BEGIN(?:\n|\s)+END"));
+        assert!(names_a_line_feed(r"[\n ]+x"));
+        assert!(!names_a_line_feed(r"(?i:ably)[^\n]{0,80}?\b(key)"));
+        assert!(!names_a_line_feed(r"=[^;'\n]*;(?:[^;\n]*;){0,12}"));
+        // An escaped bracket does not end the class; a leading `]` is a member.
+        assert!(!names_a_line_feed(r"[^\]\n]x"));
+        assert!(!names_a_line_feed(r"[^]\n]x"));
+        // `\\n` is a backslash and an `n`, not a line feed.
+        assert!(!names_a_line_feed(r"a\\nb"));
+        assert!(!names_a_line_feed(r"\s*=\s*(\w+)"));
+    }
 }
