@@ -576,9 +576,17 @@ fn common_word_cover(lower: &[u8]) -> f32 {
     let mut covered = 0;
     let mut i = 0;
     while i < lower.len() {
+        // Only letters start a word: a digit or a symbol is passed over
+        // without comparing it with every word.
+        if !lower[i].is_ascii_lowercase() {
+            i += 1;
+            continue;
+        }
         let best = COMMON_WORDS
             .iter()
-            .filter(|w| w.len() >= 3 && lower[i..].starts_with(w.as_bytes()))
+            .filter(|w| {
+                w.len() >= 3 && w.as_bytes()[0] == lower[i] && lower[i..].starts_with(w.as_bytes())
+            })
             .map(|w| w.len())
             .max();
         match best {

@@ -131,6 +131,10 @@ pub struct Engine {
     /// Rules whose keywords select files by path (`keywords_in = "path"`):
     /// they run over the whole of a file whose path holds a keyword.
     path_rules: Vec<usize>,
+    /// For each rule woken by keywords, its place among the rules that
+    /// also name the files they apply to (`path = ...`), if it is one.
+    path_gate: Vec<Option<usize>>,
+    path_gated: usize,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
     /// How suppressions name the config file (`tripline.toml`,
@@ -159,10 +163,16 @@ impl Engine {
         let mut owners: Vec<Vec<Owner>> = Vec::new();
         let mut by_keyword: HashMap<String, usize> = HashMap::new();
         let mut path_rules = Vec::new();
+        let mut path_gate = vec![None; rules.len()];
+        let mut path_gated = 0;
         for (i, r) in rules.iter().enumerate() {
             if r.keywords_in_path {
                 path_rules.push(i);
                 continue;
+            }
+            if r.path.is_some() {
+                path_gate[i] = Some(path_gated);
+                path_gated += 1;
             }
             for k in &r.keywords {
                 let p = *by_keyword.entry(k.clone()).or_insert_with(|| {
@@ -207,6 +217,8 @@ impl Engine {
             keywords,
             owners,
             path_rules,
+            path_gate,
+            path_gated,
             global_allow,
             rule_allow,
             config_name: config.name(),
@@ -337,7 +349,7 @@ impl Engine {
             }
             // Rule examples have no path: the rule runs on them as on a
             // file it selected.
-            if path.is_none_or(|p| self.rules[r].path_has_keyword(p)) {
+            if path.is_none_or(|p| self.rules[r].path_has_keyword(p) && self.admits(r, p)) {
                 self.run_rule(r, path, content, 0, content.len(), &mut found);
             }
         }
@@ -348,10 +360,22 @@ impl Engine {
         // owning the keyword. Keyed by rule, so a rule whose keywords hit
         // close together (`secret`, `secret_key`) runs once over the union.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+        // Whether this file is one that each path-restricted rule applies
+        // to: asked once per file and rule, and only of a rule that a
+        // keyword wakes. Asked before its windows are opened, because its
+        // keywords are common words (`token` in a Rust file, for a rule
+        // of configuration files) and their windows would be most of the
+        // windows of a file.
+        let mut admitted: Vec<Option<bool>> = vec![None; self.path_gated];
         keywords.for_each_hit(content, |hit| {
             for o in &self.owners[hit.keyword] {
                 if only.is_some_and(|r| r != o.rule) {
                     continue;
+                }
+                if let (Some(slot), Some(p)) = (self.path_gate[o.rule], path) {
+                    if !*admitted[slot].get_or_insert_with(|| self.admits(o.rule, p)) {
+                        continue;
+                    }
                 }
                 let rule = &self.rules[o.rule];
                 let (back, forward) = o.reach(rule);
@@ -393,8 +417,18 @@ impl Engine {
         dedupe(&self.rules, found)
     }
 
+    /// Whether rule `r` applies to the file at `path` (a rule without a
+    /// `path` applies to every file).
+    fn admits(&self, r: usize, path: &str) -> bool {
+        self.rules[r]
+            .path
+            .as_ref()
+            .is_none_or(|re| re.is_match(path.as_bytes()))
+    }
+
     /// Runs one rule's regex over `content[start..end]` (looking behind
-    /// `start` for assertions such as `\b`), pushing what survives.
+    /// `start` for assertions such as `\b`), pushing what survives. The
+    /// caller has checked that the rule applies to the file's path.
     fn run_rule(
         &self,
         rule_idx: usize,
@@ -405,11 +439,6 @@ impl Engine {
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_idx];
-        if let (Some(re), Some(p)) = (&rule.path, path) {
-            if !re.is_match(p.as_bytes()) {
-                return;
-            }
-        }
         if rule
             .required_bytes()
             .is_some_and(|r| !r.any_in(&content[start..end]))
@@ -422,6 +451,14 @@ impl Engine {
         // The search is bounded to the window, but its look-arounds see
         // the whole file.
         let mut input = Input::new(content).span(start..end);
+        // Most windows hold no match: a plain search answers that without
+        // the capture slots (an allocation per window) or a capture engine.
+        // The capture search then starts where that match does (the same
+        // leftmost match: look-behind still sees the whole file).
+        let Some(first) = regex.search(&input) else {
+            return;
+        };
+        input.set_start(first.start());
         let mut caps = regex.create_captures();
         loop {
             regex.search_captures(&input, &mut caps);
@@ -1112,6 +1149,51 @@ mod tests {
         let (set, problems) = RuleSet::load_user_text("t.toml", rules);
         assert!(problems.is_empty(), "{problems:?}");
         Engine::new(set, &Config::default()).expect("engine")
+    }
+
+    #[test]
+    fn a_path_restricted_rule_runs_only_on_the_files_its_path_admits() {
+        let engine = engine_of(
+            r#"
+[[rule]]
+id = "t-conf"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["cfgx_"]
+path = '''\.(?:ini|conf)$'''
+regex = '''cfgx_([a-z]{8})'''
+examples = ["cfgx_abcdefgh"]
+negative_examples = ["cfgx_abc"]
+
+[[rule]]
+id = "t-any"
+title = "t"
+description = "d"
+severity = "high"
+confidence = "low"
+keywords = ["cfgx_"]
+regex = '''cfgx_([a-z]{8})\b'''
+examples = ["cfgx_abcdefgh"]
+negative_examples = ["cfgx_abc"]
+"#,
+        );
+        let ids = |path: &str| -> Vec<String> {
+            let text = "a = cfgx_abcdefgh\nb = cfgx_ijklmnop\n";
+            let mut ids: Vec<String> = engine
+                .scan(path, text.as_bytes())
+                .into_iter()
+                .map(|f| f.rule_id)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        // The keyword wakes both rules; the path decides for the first.
+        assert_eq!(ids("etc/app.ini"), ["t-any", "t-conf"]);
+        assert_eq!(ids("deploy/app.conf"), ["t-any", "t-conf"]);
+        assert_eq!(ids("src/app.rs"), ["t-any"]);
     }
 
     /// Rules whose longest match is bounded, so their windows are cut to it.
