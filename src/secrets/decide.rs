@@ -925,9 +925,10 @@ pub fn unquoted_name_in_code(c: &Candidate) -> bool {
         && (1.0..=4.0).contains(&separator_kind(c.content, line_start, c.value_start))
 }
 
-/// One node of a tree: a split, or a leaf when `feature` is `None`.
+/// One node of a tree as read from the model file: a split, or a leaf
+/// when `feature` is `None`.
 #[derive(Debug, Clone, Copy)]
-struct Node {
+struct ParsedNode {
     feature: Option<usize>,
     threshold: f64,
     left: usize,
@@ -935,12 +936,42 @@ struct Node {
     value: f64,
 }
 
+/// One node as the walk reads it: 16 bytes, so that the whole ensemble
+/// (some 6,000 nodes) stays in the cache that a scan also fills with text.
+/// A split sends `x[feature] <= threshold` to `left`, others to `right`
+/// (indices into [`Model::nodes`]); a leaf (`feature == LEAF`) holds in
+/// `left` the index of its value in [`Model::leaf_values`].
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    feature: u32,
+    threshold: f32,
+    left: u32,
+    right: u32,
+}
+
+const LEAF: u32 = u32::MAX;
+
+/// The largest `f32` at most `t`: for every `f32` x, `x <= t` (compared as
+/// `f64`, as the trainer compares) exactly when `x <= at_most(t)`.
+fn f32_at_most(t: f64) -> f32 {
+    let r = t as f32;
+    if f64::from(r) > t {
+        r.next_down()
+    } else {
+        r
+    }
+}
+
 /// A gradient-boosted ensemble of regression trees over [`features`],
 /// giving the log-odds that a candidate is a credential.
 #[derive(Debug, Clone)]
 pub struct Model {
     base: f64,
-    trees: Vec<Vec<Node>>,
+    /// Every tree's nodes, one tree after another; `roots[k]` is where
+    /// tree `k` starts.
+    nodes: Vec<Node>,
+    roots: Vec<u32>,
+    leaf_values: Vec<f64>,
     /// `best_rest[k]`: the most that trees `k..` can still add to the log
     /// odds (the sum of their largest leaves), so that a walk can stop as
     /// soon as a candidate can no longer reach the reporting score.
@@ -979,9 +1010,12 @@ impl Model {
         if header.trim() != "tripline-keyed-model 1" {
             return Err(format!("unknown model header {header:?}"));
         }
+        let mut trees: Vec<Vec<ParsedNode>> = Vec::new();
         let mut model = Model {
             base: 0.0,
-            trees: Vec::new(),
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            leaf_values: Vec::new(),
             best_rest: Vec::new(),
             report_at: 0.5,
             medium_at: 0.7,
@@ -1009,19 +1043,19 @@ impl Model {
                     w.next();
                     model.high_at = num(w.next(), "high")?;
                 }
-                Some("tree") => model.trees.push(Vec::new()),
+                Some("tree") => trees.push(Vec::new()),
                 Some(first) => {
                     let feature: i64 = first.parse().map_err(|e| format!("node: {e}"))?;
                     let threshold = num(w.next(), "threshold")?;
                     let left = num(w.next(), "left")? as usize;
                     let right = num(w.next(), "right")? as usize;
                     let value = num(w.next(), "value")?;
-                    let tree = model.trees.last_mut().ok_or("node before any tree")?;
+                    let tree = trees.last_mut().ok_or("node before any tree")?;
                     let feature = usize::try_from(feature).ok();
                     if feature.is_some_and(|f| f >= FEATURE_COUNT) {
                         return Err(format!("node feature {first} out of range"));
                     }
-                    tree.push(Node {
+                    tree.push(ParsedNode {
                         feature,
                         threshold,
                         left,
@@ -1032,15 +1066,16 @@ impl Model {
                 None => {}
             }
         }
-        for (t, tree) in model.trees.iter().enumerate() {
+        for (t, tree) in trees.iter().enumerate() {
             for n in tree {
                 if n.feature.is_some() && (n.left >= tree.len() || n.right >= tree.len()) {
                     return Err(format!("tree {t}: a child index is out of range"));
                 }
             }
         }
-        model.best_rest = vec![0.0; model.trees.len() + 1];
-        for (k, tree) in model.trees.iter().enumerate().rev() {
+        model.flatten(&trees)?;
+        model.best_rest = vec![0.0; trees.len() + 1];
+        for (k, tree) in trees.iter().enumerate().rev() {
             let best = tree
                 .iter()
                 .filter(|n| n.feature.is_none())
@@ -1049,6 +1084,36 @@ impl Model {
             model.best_rest[k] = model.best_rest[k + 1] + best.max(0.0);
         }
         Ok(model)
+    }
+
+    /// Lays the parsed trees out as [`Model::nodes`], children indexed
+    /// from the start of the whole array.
+    fn flatten(&mut self, trees: &[Vec<ParsedNode>]) -> Result<(), String> {
+        let index = |i: usize| u32::try_from(i).map_err(|_| "the model is too large".to_string());
+        for tree in trees {
+            let root = self.nodes.len();
+            self.roots.push(index(root)?);
+            for n in tree {
+                self.nodes.push(match n.feature {
+                    Some(f) => Node {
+                        feature: index(f)?,
+                        threshold: f32_at_most(n.threshold),
+                        left: index(root + n.left)?,
+                        right: index(root + n.right)?,
+                    },
+                    None => {
+                        self.leaf_values.push(n.value);
+                        Node {
+                            feature: LEAF,
+                            threshold: 0.0,
+                            left: index(self.leaf_values.len() - 1)?,
+                            right: 0,
+                        }
+                    }
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The probability that a candidate with features `x` is a credential.
@@ -1075,28 +1140,24 @@ impl Model {
     /// bring the sum to `bar`.
     fn log_odds(&self, x: &[f32; FEATURE_COUNT], bar: f64) -> Option<f64> {
         let mut sum = self.base;
-        for (k, tree) in self.trees.iter().enumerate() {
+        for (k, &root) in self.roots.iter().enumerate() {
             if sum + self.best_rest[k] < bar {
                 return None;
             }
-            let mut i = 0;
+            let mut n = self.nodes[root as usize];
             // Children come after their parent in the file, so a walk ends;
             // the step bound guards a malformed file all the same.
-            for _ in 0..tree.len() {
-                let n = tree[i];
-                match n.feature {
-                    None => {
-                        sum += n.value;
-                        break;
-                    }
-                    Some(f) => {
-                        i = if f64::from(x[f]) <= n.threshold {
-                            n.left
-                        } else {
-                            n.right
-                        };
-                    }
+            for _ in 0..self.nodes.len() {
+                if n.feature == LEAF {
+                    sum += self.leaf_values[n.left as usize];
+                    break;
                 }
+                let next = if x[n.feature as usize] <= n.threshold {
+                    n.left
+                } else {
+                    n.right
+                };
+                n = self.nodes[next as usize];
             }
         }
         Some(sum)
@@ -1642,7 +1703,7 @@ mod tests {
     #[test]
     fn the_built_in_model_parses_and_scores_within_zero_and_one() {
         let model = Model::builtin().expect("built-in model");
-        assert!(!model.trees.is_empty());
+        assert!(!model.roots.is_empty());
         assert!(model.report_at <= model.medium_at && model.medium_at <= model.high_at);
         let x = fx("a.py", "pwd = 'Zk4mQ9xT'", "pwd", "Zk4mQ9xT");
         let p = model.score(&x);
@@ -1703,6 +1764,24 @@ mod tests {
         let (s, e) = line_bounds(line.as_bytes(), at);
         assert!(at - s <= LINE_REACH && e - at <= LINE_REACH, "{s}..{e}");
         assert_eq!(line_bounds(b"ab\ncd\nef", 4), (3, 5));
+    }
+
+    #[test]
+    fn an_f32_threshold_splits_f32_features_as_the_f64_one_does() {
+        // Thresholds as the trainer writes them: midpoints of f32 values,
+        // which an f32 cannot hold exactly, and plain numbers.
+        let thresholds = [0.075_757_578_015_327_45, 37.0, 0.1, 1.0 / 3.0, -2.5, 1e-40, 3.5e38];
+        for t in thresholds {
+            let t32 = f32_at_most(t);
+            let mut x = t as f32;
+            for _ in 0..4 {
+                x = x.next_down();
+            }
+            for _ in 0..9 {
+                assert_eq!(f64::from(x) <= t, x <= t32, "x {x:e}, t {t:e}");
+                x = x.next_up();
+            }
+        }
     }
 
     #[test]
