@@ -905,7 +905,62 @@ pub fn never_a_credential(name: &[u8], value: &[u8]) -> bool {
         ]
         .iter()
         .any(|e| ext == e.as_bytes());
-    crypt || hash_name || scheme || file_name
+    crypt || hash_name || scheme || file_name || pass_only_inside_another_word(&lower_name)
+}
+
+/// Whether the name's only credential word is a `pass` that belongs to
+/// another word: `needless_pass_by_value`, `bypass_cache`, `passthrough`,
+/// `compass`, `passive_mode`, `passed`. A name that also holds `password`,
+/// `pwd`, `secret`, `token`, ... is a credential's name all the same.
+fn pass_only_inside_another_word(lower_name: &[u8]) -> bool {
+    const CREDENTIAL_WORDS: &[&[u8]] = &[
+        b"password",
+        b"passwd",
+        b"passphrase",
+        b"passwort",
+        b"pwd",
+        b"secret",
+        b"token",
+        b"key",
+        b"auth",
+        b"cred",
+        b"nonce",
+        b"salt",
+    ];
+    const BEFORE: &[&[u8]] = &[b"by", b"com", b"sur", b"tres"];
+    const AFTER: &[&[u8]] = &[
+        b"_by",
+        b"by",
+        b"through",
+        b"_through",
+        b"thru",
+        b"_thru",
+        b"ive",
+        b"age",
+        b"enger",
+        b"ed",
+        b"es",
+        b"ing",
+    ];
+    if CREDENTIAL_WORDS.iter().any(|w| contains(lower_name, w)) {
+        return false;
+    }
+    let mut any = false;
+    for (at, _) in lower_name
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w == b"pass")
+    {
+        any = true;
+        let before = &lower_name[..at];
+        let after = &lower_name[at + 4..];
+        if !BEFORE.iter().any(|w| before.ends_with(w))
+            && !AFTER.iter().any(|w| after.starts_with(w))
+        {
+            return false;
+        }
+    }
+    any
 }
 
 /// In source code, a credential is a string literal: a value bound by
@@ -1658,6 +1713,36 @@ mod tests {
             ("hash_secret", "Kq8vLm2TxZp4Rw9N"),
             ("Authorization", "Bearer0Zk4mQ9xT"),
             ("config.api_key", "Zk4mQ9xT2pLw7Rv5"),
+        ] {
+            assert!(
+                !never_a_credential(name.as_bytes(), value.as_bytes()),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pass_inside_another_word_is_never_a_credential() {
+        for (name, value) in [
+            ("needless_pass_by_value", "allow"),
+            ("bypass_cache", "Zk4mQ9xT2pLw"),
+            ("passthrough", "Zk4mQ9xT2pLw"),
+            ("compass-heading", "Zk4mQ9xT2pLw"),
+            ("PASSIVE_MODE", "Zk4mQ9xT2pLw"),
+        ] {
+            assert!(
+                never_a_credential(name.as_bytes(), value.as_bytes()),
+                "{name}={value}"
+            );
+        }
+        for (name, value) in [
+            ("db_pass", "Zk4mQ9xT2pLw"),
+            ("pass", "Zk4mQ9xT2pLw"),
+            ("smtp_pass_word", "Zk4mQ9xT2pLw"),
+            // `pass` in another word, but a credential word as well.
+            ("bypass_password", "Zk4mQ9xT2pLw"),
+            ("passthrough_token", "Zk4mQ9xT2pLw"),
+            ("pass_by_ref_secret", "Zk4mQ9xT2pLw"),
         ] {
             assert!(
                 !never_a_credential(name.as_bytes(), value.as_bytes()),
