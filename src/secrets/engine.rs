@@ -131,10 +131,6 @@ pub struct Engine {
     /// Rules whose keywords select files by path (`keywords_in = "path"`):
     /// they run over the whole of a file whose path holds a keyword.
     path_rules: Vec<usize>,
-    /// For each rule woken by keywords, its place among the rules that
-    /// also name the files they apply to (`path = ...`), if it is one.
-    path_gate: Vec<Option<usize>>,
-    path_gated: usize,
     global_allow: AllowList,
     rule_allow: HashMap<String, AllowList>,
     /// How suppressions name the config file (`tripline.toml`,
@@ -163,16 +159,10 @@ impl Engine {
         let mut owners: Vec<Vec<Owner>> = Vec::new();
         let mut by_keyword: HashMap<String, usize> = HashMap::new();
         let mut path_rules = Vec::new();
-        let mut path_gate = vec![None; rules.len()];
-        let mut path_gated = 0;
         for (i, r) in rules.iter().enumerate() {
             if r.keywords_in_path {
                 path_rules.push(i);
                 continue;
-            }
-            if r.path.is_some() {
-                path_gate[i] = Some(path_gated);
-                path_gated += 1;
             }
             for k in &r.keywords {
                 let p = *by_keyword.entry(k.clone()).or_insert_with(|| {
@@ -217,8 +207,6 @@ impl Engine {
             keywords,
             owners,
             path_rules,
-            path_gate,
-            path_gated,
             global_allow,
             rule_allow,
             config_name: config.name(),
@@ -360,24 +348,24 @@ impl Engine {
         // owning the keyword. Keyed by rule, so a rule whose keywords hit
         // close together (`secret`, `secret_key`) runs once over the union.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
-        // Whether this file is one that each path-restricted rule applies
+        // Whether this file is one that each rule with a `path` applies
         // to: asked once per file and rule, and only of a rule that a
         // keyword wakes. Asked before its windows are opened, because its
         // keywords are common words (`token` in a Rust file, for a rule
         // of configuration files) and their windows would be most of the
         // windows of a file.
-        let mut admitted: Vec<Option<bool>> = vec![None; self.path_gated];
+        let mut admitted: Vec<Option<bool>> = vec![None; self.rules.len()];
         keywords.for_each_hit(content, |hit| {
             for o in &self.owners[hit.keyword] {
                 if only.is_some_and(|r| r != o.rule) {
                     continue;
                 }
-                if let (Some(slot), Some(p)) = (self.path_gate[o.rule], path) {
-                    if !*admitted[slot].get_or_insert_with(|| self.admits(o.rule, p)) {
+                let rule = &self.rules[o.rule];
+                if let (Some(_), Some(p)) = (&rule.path, path) {
+                    if !*admitted[o.rule].get_or_insert_with(|| self.admits(o.rule, p)) {
                         continue;
                     }
                 }
-                let rule = &self.rules[o.rule];
                 let (back, forward) = o.reach(rule);
                 let mut ws = hit.start.saturating_sub(back);
                 let mut we = hit.end.saturating_add(forward).min(content.len());
@@ -534,19 +522,17 @@ impl Engine {
                 return Err("the decision stage rules it out (a hash or a scheme name)");
             }
             let x = decide::features(&candidate);
-            if self.keep_undecided {
+            let p = if self.keep_undecided {
                 // The training dump: every candidate, with its whole score.
-                let p = model.score(&x);
-                score = Some(p);
-                confidence = model.confidence(p).unwrap_or(Confidence::Low);
                 features = Some(Box::new(x));
+                model.score(&x)
             } else {
-                let p = model
+                model
                     .reported_score(&x)
-                    .ok_or("the decision model scores it below the reporting bar")?;
-                score = Some(p);
-                confidence = model.confidence(p).unwrap_or(Confidence::Low);
-            }
+                    .ok_or("the decision model scores it below the reporting bar")?
+            };
+            score = Some(p);
+            confidence = model.confidence(p).unwrap_or(Confidence::Low);
         }
         // The first mechanism that silences the match names it; the
         // validator below still decides whether it is a finding at all.
